@@ -1,0 +1,29 @@
+# The README names two commands: `make run` (the service on embedded
+# defaults) and `make test` (the whole suite). CI runs `make test`.
+GO          ?= go
+STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
+GOBIN       ?= $(shell $(GO) env GOPATH)/bin
+
+.PHONY: test lint vet unit generate fuzz
+
+## test: everything CI checks — formatting, vet, staticcheck, all tests
+test: lint unit
+
+## lint: gofmt, go vet and staticcheck must be clean
+lint:
+	@out="$$(gofmt -l .)"; if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+	@test -x $(GOBIN)/staticcheck || $(GO) install $(STATICCHECK)
+	$(GOBIN)/staticcheck ./...
+
+## unit: the Go test suite
+unit:
+	$(GO) test -count=1 ./...
+
+## generate: regenerate derived files (the dataset card's count tables)
+generate:
+	$(GO) generate ./...
+
+## fuzz: a short fuzzing pass over the JSONL reader
+fuzz:
+	$(GO) test -run '^$$' -fuzz FuzzReadComplaints -fuzztime 30s ./datasets/

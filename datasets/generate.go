@@ -1,0 +1,3 @@
+package datasets
+
+//go:generate go run ./internal/datatool card -file README.md

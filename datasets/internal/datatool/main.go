@@ -1,0 +1,286 @@
+// Command datatool maintains the embedded datasets: it assigns ids, drops
+// duplicates and splits labelled complaints (split), adds resolved cases
+// (cases), and regenerates the dataset card's count tables (card).
+//
+//	go run ./datasets/internal/datatool split  FILE.jsonl...
+//	go run ./datasets/internal/datatool cases  FILE.jsonl...
+//	go run ./datasets/internal/datatool card
+//
+// Input rows may omit id and queue; both are filled in (queue from the
+// taxonomy). Run from the repository root.
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"hash/fnv"
+	"math"
+	"os"
+	"path/filepath"
+	"sort"
+
+	"github.com/triagedesk/triage/datasets"
+	"github.com/triagedesk/triage/datasets/dedup"
+	"github.com/triagedesk/triage/datasets/internal/card"
+)
+
+const (
+	nearDup   = 0.8 // dropped
+	sameSplit = 0.5 // kept, but kept in one split
+)
+
+func main() {
+	if len(os.Args) < 2 {
+		fmt.Fprintln(os.Stderr, "usage: datatool split|cases|card [flags] [FILE...]")
+		os.Exit(2)
+	}
+	var err error
+	switch os.Args[1] {
+	case "split":
+		err = runSplit(os.Args[2:])
+	case "cases":
+		err = runCases(os.Args[2:])
+	case "card":
+		err = runCard(os.Args[2:])
+	default:
+		err = fmt.Errorf("unknown command %q", os.Args[1])
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "datatool:", err)
+		os.Exit(1)
+	}
+}
+
+func runSplit(args []string) error {
+	fs := flag.NewFlagSet("split", flag.ExitOnError)
+	dir := fs.String("out", "datasets/complaints", "output directory")
+	seed := fs.String("seed", "triage-2026", "split seed")
+	fs.Parse(args)
+	tax, err := datasets.LoadTaxonomy()
+	if err != nil {
+		return err
+	}
+	rows, err := readStaging[datasets.Complaint](fs.Args(), tax, func(c *datasets.Complaint) *datasets.Complaint { return c })
+	if err != nil {
+		return err
+	}
+	rows = dropDuplicates(rows, func(c datasets.Complaint) string { return c.Text }, nil)
+	assignIDs(rows, "cmp", func(c *datasets.Complaint) *datasets.Complaint { return c })
+	for _, c := range rows {
+		if _, err := datasets.ReadComplaints(bytes.NewReader(mustJSON(c)), "row "+c.ID, tax); err != nil {
+			return err
+		}
+	}
+
+	texts := make([]string, len(rows))
+	for i, r := range rows {
+		texts[i] = r.Text
+	}
+	// Clusters of similar texts go to one split together.
+	parent := make([]int, len(rows))
+	for i := range parent {
+		parent[i] = i
+	}
+	var find func(int) int
+	find = func(i int) int {
+		if parent[i] != i {
+			parent[i] = find(parent[i])
+		}
+		return parent[i]
+	}
+	for _, p := range dedup.NearPairs(texts, 5, sameSplit) {
+		parent[find(p.J)] = find(p.I)
+	}
+	clusters := map[int][]int{}
+	for i := range rows {
+		clusters[find(i)] = append(clusters[find(i)], i)
+	}
+	strata := map[[2]string][]int{} // (scenario, lang) → cluster roots
+	for root := range clusters {
+		k := [2]string{rows[root].Scenario, rows[root].Lang}
+		strata[k] = append(strata[k], root)
+	}
+	out := map[datasets.Split][]datasets.Complaint{}
+	for _, roots := range strata {
+		sort.Slice(roots, func(a, b int) bool {
+			return hash(*seed, rows[roots[a]].ID) < hash(*seed, rows[roots[b]].ID)
+		})
+		n := 0
+		for _, r := range roots {
+			n += len(clusters[r])
+		}
+		want := map[datasets.Split]int{datasets.Test: int(math.Round(0.15 * float64(n))), datasets.Dev: int(math.Round(0.15 * float64(n)))}
+		for _, r := range roots {
+			split := datasets.Train
+			for _, s := range []datasets.Split{datasets.Test, datasets.Dev} {
+				if want[s] > 0 {
+					split = s
+					break
+				}
+			}
+			want[split] -= len(clusters[r])
+			for _, i := range clusters[r] {
+				out[split] = append(out[split], rows[i])
+			}
+		}
+	}
+	for _, s := range datasets.Splits {
+		cs := out[s]
+		sort.Slice(cs, func(a, b int) bool { return cs[a].ID < cs[b].ID })
+		if err := writeJSONL(filepath.Join(*dir, string(s)+".jsonl"), cs); err != nil {
+			return err
+		}
+		fmt.Printf("%s: %d rows\n", s, len(cs))
+	}
+	return nil
+}
+
+func runCases(args []string) error {
+	fs := flag.NewFlagSet("cases", flag.ExitOnError)
+	outPath := fs.String("out", "datasets/cases.jsonl", "output file")
+	fs.Parse(args)
+	tax, err := datasets.LoadTaxonomy()
+	if err != nil {
+		return err
+	}
+	rows, err := readStaging[datasets.Case](fs.Args(), tax, func(c *datasets.Case) *datasets.Complaint { return &c.Complaint })
+	if err != nil {
+		return err
+	}
+	var complaints []string
+	for _, s := range datasets.Splits {
+		cs, err := datasets.LoadComplaints(s, tax)
+		if err != nil {
+			return err
+		}
+		for _, c := range cs {
+			complaints = append(complaints, c.Text)
+		}
+	}
+	rows = dropDuplicates(rows, func(c datasets.Case) string { return c.Text }, complaints)
+	assignIDs(rows, "case", func(c *datasets.Case) *datasets.Complaint { return &c.Complaint })
+	var bad []error
+	for _, c := range rows {
+		if _, err := datasets.ReadCases(bytes.NewReader(mustJSON(c)), "case "+c.ID, tax); err != nil {
+			bad = append(bad, err)
+		}
+	}
+	if len(bad) > 0 {
+		return errors.Join(bad...)
+	}
+	sort.Slice(rows, func(a, b int) bool { return rows[a].ID < rows[b].ID })
+	fmt.Printf("cases: %d rows\n", len(rows))
+	return writeJSONL(*outPath, rows)
+}
+
+func runCard(args []string) error {
+	fs := flag.NewFlagSet("card", flag.ExitOnError)
+	path := fs.String("file", "datasets/README.md", "dataset card to update")
+	fs.Parse(args)
+	d, err := card.Load()
+	if err != nil {
+		return err
+	}
+	old, err := os.ReadFile(*path)
+	if err != nil {
+		return err
+	}
+	updated, err := card.Replace(string(old), card.Markdown(d))
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(*path, []byte(updated), 0o644)
+}
+
+// readStaging reads rows that may lack id and queue, fills the queue from
+// the taxonomy and reports file:line for unreadable rows.
+func readStaging[T any](files []string, tax *datasets.Taxonomy, base func(*T) *datasets.Complaint) ([]T, error) {
+	var rows []T
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			return nil, err
+		}
+		for i, line := range bytes.Split(data, []byte("\n")) {
+			if len(bytes.TrimSpace(line)) == 0 {
+				continue
+			}
+			var r T
+			if err := json.Unmarshal(line, &r); err != nil {
+				return nil, fmt.Errorf("%s:%d: %w", f, i+1, err)
+			}
+			c := base(&r)
+			c.Text = string(bytes.TrimSpace([]byte(c.Text)))
+			if s, ok := tax.Scenario(c.Scenario); ok {
+				c.Queue = s.Queue
+			} else {
+				return nil, fmt.Errorf("%s:%d: unknown scenario %q", f, i+1, c.Scenario)
+			}
+			rows = append(rows, r)
+		}
+	}
+	return rows, nil
+}
+
+// dropDuplicates removes rows that near-duplicate an earlier row or any of
+// the texts in against, and reports them on stderr.
+func dropDuplicates[T any](rows []T, text func(T) string, against []string) []T {
+	texts := append([]string{}, against...)
+	for _, r := range rows {
+		texts = append(texts, text(r))
+	}
+	drop := map[int]bool{}
+	for _, p := range dedup.NearPairs(texts, 5, nearDup) {
+		j := p.J - len(against)
+		if j < 0 || drop[p.I-len(against)] {
+			continue
+		}
+		drop[j] = true
+		fmt.Fprintf(os.Stderr, "drop (Jaccard %.2f): %.60q ~ %.60q\n", p.Jaccard, texts[p.J], texts[p.I])
+	}
+	var out []T
+	for i, r := range rows {
+		if !drop[i] {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+func assignIDs[T any](rows []T, prefix string, base func(*T) *datasets.Complaint) {
+	next := map[string]int{}
+	for i := range rows {
+		c := base(&rows[i])
+		if c.ID == "" {
+			next[c.Lang]++
+			c.ID = fmt.Sprintf("%s-%s-%04d", prefix, c.Lang, next[c.Lang])
+		}
+	}
+}
+
+func hash(seed, id string) uint64 {
+	h := fnv.New64a()
+	h.Write([]byte(seed + "/" + id))
+	return h.Sum64()
+}
+
+func mustJSON(v any) []byte {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		panic(err)
+	}
+	return b.Bytes()
+}
+
+func writeJSONL[T any](path string, rows []T) error {
+	var b bytes.Buffer
+	for _, r := range rows {
+		b.Write(mustJSON(r))
+	}
+	return os.WriteFile(path, b.Bytes(), 0o644)
+}
