@@ -1,0 +1,202 @@
+package classify
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/triagedesk/triage/datasets"
+)
+
+// OutOfScope is the label for texts outside every scenario. A model
+// trained with it predicts it like any label; the classifier then routes
+// the text to review instead of a queue.
+const OutOfScope = "oos"
+
+// Review reasons, stable codes for the intake gateway to branch on.
+const (
+	ReasonLowConfidence = "low_confidence"
+	ReasonSmallMargin   = "small_margin"
+	ReasonLanguage      = "language_undetermined"
+	ReasonOutOfScope    = "out_of_scope"
+)
+
+// MaxTextBytes bounds one text; longer input is rejected, not truncated.
+const MaxTextBytes = 64 << 10
+
+// Input errors callers branch on.
+var (
+	ErrEmptyInput   = errors.New("empty text")
+	ErrInputTooLong = errors.New("text too long")
+	ErrInvalidUTF8  = errors.New("text is not valid UTF-8")
+)
+
+// Result is the classification of one complaint.
+type Result struct {
+	ID            string     `json:"id,omitempty"`
+	Language      Language   `json:"language"`
+	Scenario      Scored     `json:"scenario"`
+	Alternatives  []Scored   `json:"alternatives"`
+	Severity      *Severity  `json:"severity,omitempty"`
+	Queue         string     `json:"queue,omitempty"`
+	Queues        []string   `json:"queues,omitempty"`
+	SLAMinutes    int        `json:"sla_minutes,omitempty"`
+	DueAt         *time.Time `json:"due_at,omitempty"`
+	NeedsReview   bool       `json:"needs_review"`
+	ReviewReasons []string   `json:"review_reasons"`
+	ModelVersion  string     `json:"model_version"`
+}
+
+// Classifier is the whole pipeline for one complaint: language, scenario,
+// severity, queue and deadline, and whether a human must review it.
+type Classifier struct {
+	Detector *Detector
+	Model    *Model
+	// Taxonomy is set when the model's labels are the taxonomy's
+	// scenarios; then severity, queue and SLA are filled in.
+	Taxonomy *datasets.Taxonomy
+	// Severity, when set, predicts the level from text (trained on the
+	// labelled severities); escalation signals still raise it.
+	Severity *Model
+	// MinMargin: a top-two probability gap below this needs review
+	// (default 0.1).
+	MinMargin float64
+	// DefaultThreshold applies to labels the taxonomy does not list
+	// (default 0.5).
+	DefaultThreshold float64
+	// Now returns the current time (default time.Now).
+	Now func() time.Time
+
+	esc *escalator
+}
+
+// NewClassifier wires a classifier. tax may be nil for models trained on
+// other label sets; it is ignored when the model's labels are not all
+// taxonomy scenarios (plus optionally oos).
+func NewClassifier(det *Detector, m *Model, tax *datasets.Taxonomy) *Classifier {
+	c := &Classifier{Detector: det, Model: m, MinMargin: 0.1, DefaultThreshold: 0.5, Now: time.Now}
+	if tax != nil && labelsInTaxonomy(m.Labels(), tax) {
+		c.Taxonomy = tax
+		c.esc = newEscalator(tax)
+	}
+	return c
+}
+
+func labelsInTaxonomy(labels []string, tax *datasets.Taxonomy) bool {
+	for _, l := range labels {
+		if _, ok := tax.Scenario(l); !ok && l != OutOfScope {
+			return false
+		}
+	}
+	return true
+}
+
+// CheckText validates one input text.
+func CheckText(text string) error {
+	switch {
+	case !utf8.ValidString(text):
+		return ErrInvalidUTF8
+	case strings.TrimSpace(text) == "":
+		return ErrEmptyInput
+	case len(text) > MaxTextBytes:
+		return fmt.Errorf("%w: %d bytes, limit %d", ErrInputTooLong, len(text), MaxTextBytes)
+	}
+	return nil
+}
+
+// Classify runs the pipeline on one text.
+func (c *Classifier) Classify(text string) (Result, error) {
+	if err := CheckText(text); err != nil {
+		return Result{}, err
+	}
+	res := Result{ReviewReasons: []string{}, ModelVersion: c.Model.Meta.Version}
+	if c.Detector != nil {
+		res.Language = c.Detector.Detect(text)
+	} else {
+		res.Language = Language{Code: Undetermined, Reason: "no detector"}
+	}
+	pred := c.Model.Predict(text)
+	top := pred.Top()
+	res.Scenario = roundScored(top)
+	for _, alt := range pred.Ranked[1:min(4, len(pred.Ranked))] {
+		res.Alternatives = append(res.Alternatives, roundScored(alt))
+	}
+
+	threshold := c.DefaultThreshold
+	if c.Taxonomy != nil {
+		if s, ok := c.Taxonomy.Scenario(top.Label); ok {
+			threshold = s.ConfidenceThreshold
+		}
+	}
+	switch {
+	case top.Label == OutOfScope:
+		res.review(ReasonOutOfScope)
+	case top.Probability < threshold:
+		res.review(ReasonLowConfidence)
+	}
+	if top.Label != OutOfScope && pred.Margin() < c.MinMargin {
+		res.review(ReasonSmallMargin)
+	}
+	if res.Language.Code == Undetermined {
+		res.review(ReasonLanguage)
+	}
+
+	if c.Taxonomy != nil && top.Label != OutOfScope {
+		sev := c.severity(text, res.Language.Code, top.Label)
+		res.Severity = &sev
+		res.Queues = c.Taxonomy.QueuesFor(top.Label, sev.Level)
+		res.Queue = res.Queues[0]
+		if l, ok := c.Taxonomy.Level(sev.Level); ok {
+			res.SLAMinutes = l.SLAMinutes
+			due := c.Now().UTC().Add(time.Duration(l.SLAMinutes) * time.Minute).Truncate(time.Second)
+			res.DueAt = &due
+		}
+	}
+	return res, nil
+}
+
+// severity: the rule level (scenario default raised by signals), or, with
+// a severity model, the model's level raised by the signals.
+func (c *Classifier) severity(text, lang, scenario string) Severity {
+	sev := c.esc.assess(text, lang, scenario)
+	if c.Severity == nil {
+		return sev
+	}
+	p := c.Severity.Predict(text).Top()
+	var lvl int
+	if _, err := fmt.Sscanf(p.Label, "%d", &lvl); err != nil || lvl < 1 || lvl > 5 {
+		return sev
+	}
+	signalLevel := 0
+	for _, id := range sev.Signals {
+		signalLevel = max(signalLevel, c.signalMin(id))
+	}
+	out := Severity{Level: max(lvl, signalLevel), Signals: sev.Signals, Amounts: sev.Amounts}
+	out.Reasons = append([]string{fmt.Sprintf("severity model: %d (p=%.2f)", lvl, p.Probability)}, sev.Reasons[1:]...)
+	return out
+}
+
+func (c *Classifier) signalMin(id string) int {
+	for _, s := range c.Taxonomy.Escalation.Signals {
+		if s.ID == id {
+			return s.MinLevel
+		}
+	}
+	for _, a := range c.Taxonomy.Escalation.Amounts {
+		if a.ID == id {
+			return a.MinLevel
+		}
+	}
+	return 0
+}
+
+func (r *Result) review(reason string) {
+	r.NeedsReview = true
+	r.ReviewReasons = append(r.ReviewReasons, reason)
+}
+
+func roundScored(s Scored) Scored {
+	return Scored{Label: s.Label, Probability: float64(int(s.Probability*10000+0.5)) / 10000}
+}

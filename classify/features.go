@@ -1,0 +1,260 @@
+package classify
+
+import (
+	"math"
+	"sort"
+	"unicode"
+	"unicode/utf8"
+
+	"golang.org/x/text/unicode/norm"
+)
+
+// FeatureConfig sets which n-grams the featurizer extracts.
+type FeatureConfig struct {
+	// CharMin and CharMax bound the character n-grams taken inside words of
+	// space-delimited scripts (Latin, Cyrillic, Hangul, Arabic…), with the
+	// word padded by boundary marks.
+	CharMin int `json:"char_min"`
+	CharMax int `json:"char_max"`
+	// DenseMin and DenseMax bound the character n-grams taken over runs of
+	// scripts written without spaces (Han, kana, Thai, Lao, Khmer, Myanmar).
+	DenseMin int `json:"dense_min"`
+	DenseMax int `json:"dense_max"`
+	// WordMax is the longest word n-gram (1: unigrams, 2: and bigrams).
+	WordMax int `json:"word_max"`
+}
+
+// DefaultFeatures is the feature set the shipped model uses.
+var DefaultFeatures = FeatureConfig{CharMin: 2, CharMax: 5, DenseMin: 1, DenseMax: 3, WordMax: 2}
+
+// feature kinds, mixed into the hash so a word and a character n-gram
+// with the same letters are different features.
+const (
+	kindWord  = 'w'
+	kindChar  = 'c'
+	kindDense = 'd'
+)
+
+// dense reports whether r belongs to a script written without spaces
+// between words, where character n-grams stand in for words.
+func dense(r rune) bool {
+	return unicode.In(r, unicode.Han, unicode.Hiragana, unicode.Katakana, unicode.Thai,
+		unicode.Lao, unicode.Khmer, unicode.Myanmar)
+}
+
+// wordRune reports whether r continues a word in a space-delimited script.
+func wordRune(r rune) bool {
+	return unicode.IsLetter(r) || unicode.IsDigit(r) || unicode.Is(unicode.Mn, r) || unicode.Is(unicode.Mc, r)
+}
+
+// token is one word, or one run of a dense script.
+type token struct {
+	runes []rune
+	dense bool
+}
+
+// tokenize splits normalised text into words and dense-script runs. A
+// sentence break (punctuation) is marked with a nil token so word
+// n-grams do not span it.
+func tokenize(text string, buf []rune) ([]token, []rune) {
+	text = norm.NFKC.String(text)
+	buf = buf[:0]
+	for _, r := range text {
+		buf = append(buf, unicode.ToLower(r))
+	}
+	var toks []token
+	for i := 0; i < len(buf); {
+		r := buf[i]
+		switch {
+		case dense(r):
+			j := i + 1
+			for j < len(buf) && (dense(buf[j]) || unicode.Is(unicode.Mn, buf[j]) || unicode.Is(unicode.Mc, buf[j])) {
+				j++
+			}
+			toks = append(toks, token{buf[i:j:j], true})
+			i = j
+		case wordRune(r):
+			j := i + 1
+			for j < len(buf) && wordRune(buf[j]) && !dense(buf[j]) {
+				j++
+			}
+			toks = append(toks, token{buf[i:j:j], false})
+			i = j
+		default:
+			if !unicode.IsSpace(r) && len(toks) > 0 && toks[len(toks)-1].runes != nil {
+				toks = append(toks, token{}) // sentence or clause break
+			}
+			i++
+		}
+	}
+	return toks, buf
+}
+
+// fnv-1a, 64 bit: stable across processes and platforms, so hashed
+// feature ids can be stored in model files.
+const (
+	fnvOffset = 14695981039346656037
+	fnvPrime  = 1099511628211
+)
+
+func hashByte(h uint64, b byte) uint64 { return (h ^ uint64(b)) * fnvPrime }
+
+func hashRunes(h uint64, rs []rune) uint64 {
+	var b [utf8.UTFMax]byte
+	for _, r := range rs {
+		n := utf8.EncodeRune(b[:], r)
+		for _, c := range b[:n] {
+			h = hashByte(h, c)
+		}
+	}
+	return h
+}
+
+// extract calls emit with the hash of every n-gram of text, repeats
+// included.
+func (fc FeatureConfig) extract(text string, buf []rune, emit func(uint64)) []rune {
+	toks, buf := tokenize(text, buf)
+	var padded []rune
+	for i, t := range toks {
+		if t.runes == nil {
+			continue
+		}
+		if t.dense {
+			for n := fc.DenseMin; n <= fc.DenseMax; n++ {
+				for s := 0; s+n <= len(t.runes); s++ {
+					emit(hashRunes(hashByte(fnvOffset, kindDense), t.runes[s:s+n]))
+				}
+			}
+		} else {
+			padded = append(padded[:0], ' ')
+			padded = append(padded, t.runes...)
+			padded = append(padded, ' ')
+			for n := fc.CharMin; n <= fc.CharMax; n++ {
+				if n > len(padded) {
+					break
+				}
+				for s := 0; s+n <= len(padded); s++ {
+					emit(hashRunes(hashByte(fnvOffset, kindChar), padded[s:s+n]))
+				}
+			}
+		}
+		// word n-grams: a dense run counts as one word for its neighbours
+		h := hashRunes(hashByte(fnvOffset, kindWord), t.runes)
+		if !t.dense {
+			emit(h)
+		}
+		for n := 2; n <= fc.WordMax; n++ {
+			if i+n > len(toks) {
+				break
+			}
+			g := h
+			ok := true
+			for _, u := range toks[i+1 : i+n] {
+				if u.runes == nil {
+					ok = false
+					break
+				}
+				g = hashRunes(hashByte(g, ' '), u.runes)
+			}
+			if ok {
+				emit(g)
+			}
+		}
+	}
+	return buf
+}
+
+// Vector is a sparse feature vector: column indexes and values.
+type Vector struct {
+	Index []int32
+	Value []float32
+}
+
+// vectorizer maps hashed n-grams to columns and weights them by TF-IDF.
+type vectorizer struct {
+	features FeatureConfig
+	columns  map[uint64]int32
+	idf      []float32
+}
+
+// scratch holds reusable buffers for one goroutine.
+type scratch struct {
+	runes  []rune
+	counts map[int32]float32
+}
+
+func newScratch() *scratch { return &scratch{counts: make(map[int32]float32, 256)} }
+
+// vectorize returns the L2-normalised TF-IDF vector of text with
+// sublinear term frequency (1 + log tf). Unknown n-grams are ignored.
+func (v *vectorizer) vectorize(text string, s *scratch) Vector {
+	clear(s.counts)
+	s.runes = v.features.extract(text, s.runes, func(h uint64) {
+		if c, ok := v.columns[h]; ok {
+			s.counts[c]++
+		}
+	})
+	vec := Vector{Index: make([]int32, 0, len(s.counts)), Value: make([]float32, 0, len(s.counts))}
+	for c := range s.counts {
+		vec.Index = append(vec.Index, c)
+	}
+	sort.Slice(vec.Index, func(a, b int) bool { return vec.Index[a] < vec.Index[b] })
+	var norm2 float64
+	for _, c := range vec.Index {
+		w := (1 + float32(math.Log(float64(s.counts[c])))) * v.idf[c]
+		vec.Value = append(vec.Value, w)
+		norm2 += float64(w) * float64(w)
+	}
+	if norm2 > 0 {
+		inv := float32(1 / math.Sqrt(norm2))
+		for i := range vec.Value {
+			vec.Value[i] *= inv
+		}
+	}
+	return vec
+}
+
+// fitVectorizer builds the vocabulary from training texts: n-grams that
+// occur in at least minDF texts, at most maxFeatures of them (the most
+// frequent; ties broken by hash, so the result is deterministic).
+func fitVectorizer(fc FeatureConfig, texts []string, minDF, maxFeatures int) *vectorizer {
+	df := map[uint64]int32{}
+	seen := map[uint64]struct{}{}
+	var buf []rune
+	for _, t := range texts {
+		clear(seen)
+		buf = fc.extract(t, buf, func(h uint64) {
+			if _, ok := seen[h]; !ok {
+				seen[h] = struct{}{}
+				df[h]++
+			}
+		})
+	}
+	type entry struct {
+		h  uint64
+		df int32
+	}
+	var keep []entry
+	for h, n := range df {
+		if int(n) >= minDF {
+			keep = append(keep, entry{h, n})
+		}
+	}
+	sort.Slice(keep, func(a, b int) bool {
+		if keep[a].df != keep[b].df {
+			return keep[a].df > keep[b].df
+		}
+		return keep[a].h < keep[b].h
+	})
+	if maxFeatures > 0 && len(keep) > maxFeatures {
+		keep = keep[:maxFeatures]
+	}
+	sort.Slice(keep, func(a, b int) bool { return keep[a].h < keep[b].h })
+	v := &vectorizer{features: fc, columns: make(map[uint64]int32, len(keep)), idf: make([]float32, len(keep))}
+	n := float64(len(texts))
+	for i, e := range keep {
+		v.columns[e.h] = int32(i)
+		v.idf[i] = float32(math.Log((1+n)/(1+float64(e.df))) + 1)
+	}
+	return v
+}

@@ -1,0 +1,227 @@
+package classify
+
+import (
+	"bufio"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"hash/crc32"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+)
+
+// A model file is:
+//
+//	magic "TRIAGEM\n" | uint32 format version | uint32 header length |
+//	header (JSON Meta) | uint32 features | uint32 classes |
+//	features × uint64 n-gram hash | features × float32 idf |
+//	classes × float32 bias | features×classes × float32 weights |
+//	uint32 CRC-32 (IEEE) of everything before it
+//
+// all little-endian.
+const modelMagic = "TRIAGEM\n"
+
+// Errors for unusable model files.
+var (
+	ErrNotModel      = errors.New("not a triage model file")
+	ErrModelVersion  = errors.New("unsupported model format version")
+	ErrModelCorrupt  = errors.New("corrupt model file")
+	maxHeaderBytes   = uint32(16 << 20)
+	maxModelFeatures = uint32(50_000_000)
+)
+
+// WriteTo writes the model in the versioned binary format.
+func (m *Model) WriteTo(w io.Writer) (int64, error) {
+	cw := &crcWriter{w: bufio.NewWriterSize(w, 1<<20), crc: crc32.NewIEEE()}
+	header, err := json.Marshal(m.Meta)
+	if err != nil {
+		return 0, fmt.Errorf("model: %w", err)
+	}
+	nf, nc := len(m.vec.idf), len(m.bias)
+	hashes := make([]uint64, nf)
+	for h, c := range m.vec.columns {
+		hashes[c] = h
+	}
+	cw.write([]byte(modelMagic))
+	cw.u32(FormatVersion)
+	cw.u32(uint32(len(header)))
+	cw.write(header)
+	cw.u32(uint32(nf))
+	cw.u32(uint32(nc))
+	var b [8]byte
+	for _, h := range hashes {
+		binary.LittleEndian.PutUint64(b[:], h)
+		cw.write(b[:])
+	}
+	cw.f32s(m.vec.idf)
+	cw.f32s(m.bias)
+	cw.f32s(m.w)
+	binary.LittleEndian.PutUint32(b[:4], cw.crc.Sum32())
+	cw.write(b[:4])
+	if cw.err == nil {
+		cw.err = cw.w.Flush()
+	}
+	return cw.n, cw.err
+}
+
+// Save writes the model to path atomically (a temporary file renamed
+// into place).
+func (m *Model) Save(path string) error {
+	f, err := os.CreateTemp(filepath.Dir(path), ".model-*")
+	if err != nil {
+		return fmt.Errorf("save model: %w", err)
+	}
+	defer os.Remove(f.Name())
+	if _, err := m.WriteTo(f); err != nil {
+		f.Close()
+		return fmt.Errorf("save model: %w", err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("save model: %w", err)
+	}
+	if err := os.Rename(f.Name(), path); err != nil {
+		return fmt.Errorf("save model: %w", err)
+	}
+	return nil
+}
+
+// Load reads a model file written by Save.
+func Load(path string) (*Model, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("load model: %w", err)
+	}
+	defer f.Close()
+	m, err := ReadModel(f)
+	if err != nil {
+		return nil, fmt.Errorf("load model %s: %w", path, err)
+	}
+	return m, nil
+}
+
+// ReadModel reads a model in the binary format, checking the magic, the
+// format version and the checksum.
+func ReadModel(r io.Reader) (*Model, error) {
+	cr := &crcReader{r: bufio.NewReaderSize(r, 1<<20), crc: crc32.NewIEEE()}
+	magic := make([]byte, len(modelMagic))
+	if cr.read(magic); cr.err != nil || string(magic) != modelMagic {
+		return nil, ErrNotModel
+	}
+	if v := cr.u32(); cr.err == nil && v != FormatVersion {
+		return nil, fmt.Errorf("%w: file has format %d, this build reads format %d; retrain the model with this build", ErrModelVersion, v, FormatVersion)
+	}
+	hl := cr.u32()
+	if cr.err != nil || hl > maxHeaderBytes {
+		return nil, fmt.Errorf("%w: bad header length", ErrModelCorrupt)
+	}
+	header := make([]byte, hl)
+	cr.read(header)
+	m := &Model{}
+	if cr.err != nil || json.Unmarshal(header, &m.Meta) != nil {
+		return nil, fmt.Errorf("%w: unreadable header", ErrModelCorrupt)
+	}
+	nf, nc := cr.u32(), cr.u32()
+	if cr.err != nil || nf > maxModelFeatures || nc < 2 || int(nc) != len(m.Meta.Labels) || uint64(nf)*uint64(nc) > 1<<31 {
+		return nil, fmt.Errorf("%w: %d features × %d classes for %d labels", ErrModelCorrupt, nf, nc, len(m.Meta.Labels))
+	}
+	vec := &vectorizer{features: m.Meta.Features, columns: make(map[uint64]int32, nf), idf: make([]float32, nf)}
+	var b [8]byte
+	for i := uint32(0); i < nf && cr.err == nil; i++ {
+		cr.read(b[:])
+		vec.columns[binary.LittleEndian.Uint64(b[:])] = int32(i)
+	}
+	cr.f32s(vec.idf)
+	m.bias = make([]float32, nc)
+	cr.f32s(m.bias)
+	m.w = make([]float32, int(nf)*int(nc))
+	cr.f32s(m.w)
+	sum := cr.crc.Sum32()
+	var tail [4]byte
+	if cr.err == nil {
+		_, cr.err = io.ReadFull(cr.r, tail[:])
+	}
+	if cr.err != nil {
+		return nil, fmt.Errorf("%w: truncated", ErrModelCorrupt)
+	}
+	if binary.LittleEndian.Uint32(tail[:]) != sum {
+		return nil, fmt.Errorf("%w: checksum mismatch", ErrModelCorrupt)
+	}
+	m.vec = vec
+	return m, nil
+}
+
+type crcWriter struct {
+	w   *bufio.Writer
+	crc interface {
+		io.Writer
+		Sum32() uint32
+	}
+	n   int64
+	err error
+}
+
+func (c *crcWriter) write(p []byte) {
+	if c.err != nil {
+		return
+	}
+	n, err := c.w.Write(p)
+	c.n += int64(n)
+	c.err = err
+	c.crc.Write(p)
+}
+
+func (c *crcWriter) u32(v uint32) {
+	var b [4]byte
+	binary.LittleEndian.PutUint32(b[:], v)
+	c.write(b[:])
+}
+
+func (c *crcWriter) f32s(vs []float32) {
+	buf := make([]byte, 0, 64<<10)
+	for _, v := range vs {
+		buf = binary.LittleEndian.AppendUint32(buf, math.Float32bits(v))
+		if len(buf) == cap(buf) {
+			c.write(buf)
+			buf = buf[:0]
+		}
+	}
+	c.write(buf)
+}
+
+type crcReader struct {
+	r   *bufio.Reader
+	crc interface {
+		io.Writer
+		Sum32() uint32
+	}
+	err error
+}
+
+func (c *crcReader) read(p []byte) {
+	if c.err != nil {
+		return
+	}
+	_, c.err = io.ReadFull(c.r, p)
+	c.crc.Write(p)
+}
+
+func (c *crcReader) u32() uint32 {
+	var b [4]byte
+	c.read(b[:])
+	return binary.LittleEndian.Uint32(b[:])
+}
+
+func (c *crcReader) f32s(dst []float32) {
+	buf := make([]byte, 64<<10)
+	for i := 0; i < len(dst) && c.err == nil; {
+		n := min(len(buf)/4, len(dst)-i)
+		c.read(buf[:n*4])
+		for j := 0; j < n; j++ {
+			dst[i+j] = math.Float32frombits(binary.LittleEndian.Uint32(buf[j*4:]))
+		}
+		i += n
+	}
+}
