@@ -53,7 +53,9 @@ func newAmountParser(tax *datasets.Taxonomy) *amountParser {
 	for m := range multipliers {
 		mults = append(mults, regexp.QuoteMeta(strings.ToLower(m)))
 	}
-	sort.Slice(mults, func(a, b int) bool { return len(mults[a]) > len(mults[b]) || (len(mults[a]) == len(mults[b]) && mults[a] < mults[b]) })
+	sort.Slice(mults, func(a, b int) bool {
+		return len(mults[a]) > len(mults[b]) || (len(mults[a]) == len(mults[b]) && mults[a] < mults[b])
+	})
 	sym := "(" + strings.Join(syms, "|") + ")"
 	mult := "(" + strings.Join(mults, "|") + ")?"
 	// symbol before the number, or after it (with an optional multiplier).

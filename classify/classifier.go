@@ -164,17 +164,13 @@ func (c *Classifier) severity(text, lang, scenario string) Severity {
 	if c.Severity == nil {
 		return sev
 	}
-	p := c.Severity.Predict(text).Top()
-	var lvl int
-	if _, err := fmt.Sscanf(p.Label, "%d", &lvl); err != nil || lvl < 1 || lvl > 5 {
-		return sev
-	}
+	lvl, prob := c.Severity.Level(text)
 	signalLevel := 0
 	for _, id := range sev.Signals {
 		signalLevel = max(signalLevel, c.signalMin(id))
 	}
 	out := Severity{Level: max(lvl, signalLevel), Signals: sev.Signals, Amounts: sev.Amounts}
-	out.Reasons = append([]string{fmt.Sprintf("severity model: %d (p=%.2f)", lvl, p.Probability)}, sev.Reasons[1:]...)
+	out.Reasons = append([]string{fmt.Sprintf("severity model: %d (p=%.2f)", lvl, prob)}, sev.Reasons[1:]...)
 	return out
 }
 

@@ -30,9 +30,10 @@ var DefaultFeatures = FeatureConfig{CharMin: 2, CharMax: 5, DenseMin: 1, DenseMa
 // feature kinds, mixed into the hash so a word and a character n-gram
 // with the same letters are different features.
 const (
-	kindWord  = 'w'
-	kindChar  = 'c'
-	kindDense = 'd'
+	kindWord    = 'w'
+	kindChar    = 'c'
+	kindDense   = 'd'
+	kindConcept = 'x'
 )
 
 // dense reports whether r belongs to a script written without spaces
@@ -110,10 +111,22 @@ func hashRunes(h uint64, rs []rune) uint64 {
 	return h
 }
 
-// extract calls emit with the hash of every n-gram of text, repeats
-// included.
-func (fc FeatureConfig) extract(text string, buf []rune, emit func(uint64)) []rune {
+// conceptHash is the feature id of a lexicon concept.
+func conceptHash(id string) uint64 {
+	h := hashByte(fnvOffset, kindConcept)
+	for i := 0; i < len(id); i++ {
+		h = hashByte(h, id[i])
+	}
+	return h
+}
+
+// extract calls emit with the hash of every n-gram of text, and of every
+// lexicon concept found in it, repeats included.
+func (fc FeatureConfig) extract(text string, cm *conceptMatcher, conceptIDs []uint64, buf []rune, emit func(uint64)) []rune {
 	toks, buf := tokenize(text, buf)
+	if cm != nil {
+		cm.match(string(buf), func(c int32) { emit(conceptIDs[c]) })
+	}
 	var padded []rune
 	for i, t := range toks {
 		if t.runes == nil {
@@ -173,8 +186,21 @@ type Vector struct {
 // vectorizer maps hashed n-grams to columns and weights them by TF-IDF.
 type vectorizer struct {
 	features FeatureConfig
-	columns  map[uint64]int32
-	idf      []float32
+	concepts *conceptMatcher
+	// conceptIDs are the feature hashes of the matcher's concepts.
+	conceptIDs []uint64
+	columns    map[uint64]int32
+	idf        []float32
+}
+
+// newVectorizer prepares the concept matcher; columns and idf are filled
+// by fitting or loading.
+func newVectorizer(fc FeatureConfig, lexicon []Concept) *vectorizer {
+	v := &vectorizer{features: fc, concepts: newConceptMatcher(lexicon)}
+	for _, c := range lexicon {
+		v.conceptIDs = append(v.conceptIDs, conceptHash(c.ID))
+	}
+	return v
 }
 
 // scratch holds reusable buffers for one goroutine.
@@ -189,7 +215,7 @@ func newScratch() *scratch { return &scratch{counts: make(map[int32]float32, 256
 // sublinear term frequency (1 + log tf). Unknown n-grams are ignored.
 func (v *vectorizer) vectorize(text string, s *scratch) Vector {
 	clear(s.counts)
-	s.runes = v.features.extract(text, s.runes, func(h uint64) {
+	s.runes = v.features.extract(text, v.concepts, v.conceptIDs, s.runes, func(h uint64) {
 		if c, ok := v.columns[h]; ok {
 			s.counts[c]++
 		}
@@ -217,13 +243,14 @@ func (v *vectorizer) vectorize(text string, s *scratch) Vector {
 // fitVectorizer builds the vocabulary from training texts: n-grams that
 // occur in at least minDF texts, at most maxFeatures of them (the most
 // frequent; ties broken by hash, so the result is deterministic).
-func fitVectorizer(fc FeatureConfig, texts []string, minDF, maxFeatures int) *vectorizer {
+func fitVectorizer(fc FeatureConfig, lexicon []Concept, texts []string, minDF, maxFeatures int) *vectorizer {
+	v := newVectorizer(fc, lexicon)
 	df := map[uint64]int32{}
 	seen := map[uint64]struct{}{}
 	var buf []rune
 	for _, t := range texts {
 		clear(seen)
-		buf = fc.extract(t, buf, func(h uint64) {
+		buf = fc.extract(t, v.concepts, v.conceptIDs, buf, func(h uint64) {
 			if _, ok := seen[h]; !ok {
 				seen[h] = struct{}{}
 				df[h]++
@@ -250,7 +277,7 @@ func fitVectorizer(fc FeatureConfig, texts []string, minDF, maxFeatures int) *ve
 		keep = keep[:maxFeatures]
 	}
 	sort.Slice(keep, func(a, b int) bool { return keep[a].h < keep[b].h })
-	v := &vectorizer{features: fc, columns: make(map[uint64]int32, len(keep)), idf: make([]float32, len(keep))}
+	v.columns, v.idf = make(map[uint64]int32, len(keep)), make([]float32, len(keep))
 	n := float64(len(texts))
 	for i, e := range keep {
 		v.columns[e.h] = int32(i)

@@ -19,8 +19,12 @@ type Meta struct {
 	DataHash      string        `json:"data_hash"`
 	TrainedAt     time.Time     `json:"trained_at"`
 	Features      FeatureConfig `json:"features"`
+	Lexicon       []Concept     `json:"lexicon,omitempty"`
 	Options       TrainOptions  `json:"options"`
 	Metrics       TrainMetrics  `json:"metrics"`
+	// OrdinalTau is the decision threshold of a severity model (see
+	// TrainSeverity); zero for scenario models.
+	OrdinalTau float64 `json:"ordinal_tau,omitempty"`
 }
 
 // TrainMetrics are measured while training.
@@ -30,8 +34,9 @@ type TrainMetrics struct {
 	Features       int     `json:"features"`
 	TrainAccuracy  float64 `json:"train_accuracy"`
 	DevAccuracy    float64 `json:"dev_accuracy,omitempty"`
-	DevNLL         float64 `json:"dev_nll,omitempty"`            // after calibration
+	DevNLL         float64 `json:"dev_nll,omitempty"`              // after calibration
 	DevNLLRaw      float64 `json:"dev_nll_uncalibrated,omitempty"` // before
+	DevUnderTriage float64 `json:"dev_under_triage,omitempty"`     // severity models
 	Temperature    float64 `json:"temperature"`
 	FinalLoss      float64 `json:"final_loss"`
 	TrainSeconds   float64 `json:"train_seconds"`

@@ -13,12 +13,14 @@ import (
 	"path/filepath"
 )
 
-// A model file is:
+// A model file holds one or more models (the scenario model, then
+// optionally the severity model):
 //
-//	magic "TRIAGEM\n" | uint32 format version | uint32 header length |
-//	header (JSON Meta) | uint32 features | uint32 classes |
-//	features × uint64 n-gram hash | features × float32 idf |
-//	classes × float32 bias | features×classes × float32 weights |
+//	magic "TRIAGEM\n" | uint32 format version | uint32 model count |
+//	per model: uint32 header length | header (JSON Meta) |
+//	  uint32 features | uint32 classes | features × uint64 n-gram hash |
+//	  features × float32 idf | classes × float32 bias |
+//	  features×classes × float32 weights
 //	uint32 CRC-32 (IEEE) of everything before it
 //
 // all little-endian.
@@ -33,49 +35,79 @@ var (
 	maxModelFeatures = uint32(50_000_000)
 )
 
-// WriteTo writes the model in the versioned binary format.
-func (m *Model) WriteTo(w io.Writer) (int64, error) {
+// Bundle is what a model file holds: the scenario model and, optionally,
+// a severity model trained on the same texts.
+type Bundle struct {
+	Scenario *Model
+	Severity *Model
+}
+
+func (b Bundle) models() []*Model {
+	ms := []*Model{b.Scenario}
+	if b.Severity != nil {
+		ms = append(ms, b.Severity)
+	}
+	return ms
+}
+
+// WriteTo writes the bundle in the versioned binary format.
+func (b Bundle) WriteTo(w io.Writer) (int64, error) {
+	if b.Scenario == nil {
+		return 0, errors.New("model: bundle without a scenario model")
+	}
 	cw := &crcWriter{w: bufio.NewWriterSize(w, 1<<20), crc: crc32.NewIEEE()}
-	header, err := json.Marshal(m.Meta)
-	if err != nil {
-		return 0, fmt.Errorf("model: %w", err)
-	}
-	nf, nc := len(m.vec.idf), len(m.bias)
-	hashes := make([]uint64, nf)
-	for h, c := range m.vec.columns {
-		hashes[c] = h
-	}
 	cw.write([]byte(modelMagic))
 	cw.u32(FormatVersion)
-	cw.u32(uint32(len(header)))
-	cw.write(header)
-	cw.u32(uint32(nf))
-	cw.u32(uint32(nc))
-	var b [8]byte
-	for _, h := range hashes {
-		binary.LittleEndian.PutUint64(b[:], h)
-		cw.write(b[:])
+	ms := b.models()
+	cw.u32(uint32(len(ms)))
+	for _, m := range ms {
+		if err := m.writeSection(cw); err != nil {
+			return cw.n, err
+		}
 	}
-	cw.f32s(m.vec.idf)
-	cw.f32s(m.bias)
-	cw.f32s(m.w)
-	binary.LittleEndian.PutUint32(b[:4], cw.crc.Sum32())
-	cw.write(b[:4])
+	var sum [4]byte
+	binary.LittleEndian.PutUint32(sum[:], cw.crc.Sum32())
+	cw.write(sum[:])
 	if cw.err == nil {
 		cw.err = cw.w.Flush()
 	}
 	return cw.n, cw.err
 }
 
-// Save writes the model to path atomically (a temporary file renamed
+func (m *Model) writeSection(cw *crcWriter) error {
+	header, err := json.Marshal(m.Meta)
+	if err != nil {
+		return fmt.Errorf("model: %w", err)
+	}
+	nf, nc := len(m.vec.idf), len(m.bias)
+	hashes := make([]uint64, nf)
+	for h, c := range m.vec.columns {
+		hashes[c] = h
+	}
+	cw.u32(uint32(len(header)))
+	cw.write(header)
+	cw.u32(uint32(nf))
+	cw.u32(uint32(nc))
+	buf := make([]byte, 0, 8*len(hashes))
+	for _, h := range hashes {
+		buf = binary.LittleEndian.AppendUint64(buf, h)
+	}
+	cw.write(buf)
+	cw.f32s(m.vec.idf)
+	cw.f32s(m.bias)
+	cw.f32s(m.w)
+	return cw.err
+}
+
+// Save writes the bundle to path atomically (a temporary file renamed
 // into place).
-func (m *Model) Save(path string) error {
+func (b Bundle) Save(path string) error {
 	f, err := os.CreateTemp(filepath.Dir(path), ".model-*")
 	if err != nil {
 		return fmt.Errorf("save model: %w", err)
 	}
 	defer os.Remove(f.Name())
-	if _, err := m.WriteTo(f); err != nil {
+	if _, err := b.WriteTo(f); err != nil {
 		f.Close()
 		return fmt.Errorf("save model: %w", err)
 	}
@@ -89,30 +121,61 @@ func (m *Model) Save(path string) error {
 }
 
 // Load reads a model file written by Save.
-func Load(path string) (*Model, error) {
+func Load(path string) (Bundle, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, fmt.Errorf("load model: %w", err)
+		return Bundle{}, fmt.Errorf("load model: %w", err)
 	}
 	defer f.Close()
-	m, err := ReadModel(f)
+	b, err := ReadBundle(f)
 	if err != nil {
-		return nil, fmt.Errorf("load model %s: %w", path, err)
+		return Bundle{}, fmt.Errorf("load model %s: %w", path, err)
 	}
-	return m, nil
+	return b, nil
 }
 
-// ReadModel reads a model in the binary format, checking the magic, the
-// format version and the checksum.
-func ReadModel(r io.Reader) (*Model, error) {
+// ReadBundle reads a model file, checking the magic, the format version
+// and the checksum.
+func ReadBundle(r io.Reader) (Bundle, error) {
 	cr := &crcReader{r: bufio.NewReaderSize(r, 1<<20), crc: crc32.NewIEEE()}
 	magic := make([]byte, len(modelMagic))
 	if cr.read(magic); cr.err != nil || string(magic) != modelMagic {
-		return nil, ErrNotModel
+		return Bundle{}, ErrNotModel
 	}
 	if v := cr.u32(); cr.err == nil && v != FormatVersion {
-		return nil, fmt.Errorf("%w: file has format %d, this build reads format %d; retrain the model with this build", ErrModelVersion, v, FormatVersion)
+		return Bundle{}, fmt.Errorf("%w: file has format %d, this build reads format %d; retrain the model with this build", ErrModelVersion, v, FormatVersion)
 	}
+	count := cr.u32()
+	if cr.err != nil || count < 1 || count > 2 {
+		return Bundle{}, fmt.Errorf("%w: %d models", ErrModelCorrupt, count)
+	}
+	var ms []*Model
+	for i := uint32(0); i < count; i++ {
+		m, err := readSection(cr)
+		if err != nil {
+			return Bundle{}, err
+		}
+		ms = append(ms, m)
+	}
+	sum := cr.crc.Sum32()
+	var tail [4]byte
+	if cr.err == nil {
+		_, cr.err = io.ReadFull(cr.r, tail[:])
+	}
+	if cr.err != nil {
+		return Bundle{}, fmt.Errorf("%w: truncated", ErrModelCorrupt)
+	}
+	if binary.LittleEndian.Uint32(tail[:]) != sum {
+		return Bundle{}, fmt.Errorf("%w: checksum mismatch", ErrModelCorrupt)
+	}
+	b := Bundle{Scenario: ms[0]}
+	if len(ms) > 1 {
+		b.Severity = ms[1]
+	}
+	return b, nil
+}
+
+func readSection(cr *crcReader) (*Model, error) {
 	hl := cr.u32()
 	if cr.err != nil || hl > maxHeaderBytes {
 		return nil, fmt.Errorf("%w: bad header length", ErrModelCorrupt)
@@ -124,30 +187,23 @@ func ReadModel(r io.Reader) (*Model, error) {
 		return nil, fmt.Errorf("%w: unreadable header", ErrModelCorrupt)
 	}
 	nf, nc := cr.u32(), cr.u32()
-	if cr.err != nil || nf > maxModelFeatures || nc < 2 || int(nc) != len(m.Meta.Labels) || uint64(nf)*uint64(nc) > 1<<31 {
+	if cr.err != nil || nf > maxModelFeatures || nc < 2 || int(nc) != len(m.Meta.Labels) || uint64(nf)*uint64(nc) > 1<<28 {
 		return nil, fmt.Errorf("%w: %d features × %d classes for %d labels", ErrModelCorrupt, nf, nc, len(m.Meta.Labels))
 	}
-	vec := &vectorizer{features: m.Meta.Features, columns: make(map[uint64]int32, nf), idf: make([]float32, nf)}
-	var b [8]byte
-	for i := uint32(0); i < nf && cr.err == nil; i++ {
-		cr.read(b[:])
-		vec.columns[binary.LittleEndian.Uint64(b[:])] = int32(i)
+	vec := newVectorizer(m.Meta.Features, m.Meta.Lexicon)
+	vec.columns, vec.idf = make(map[uint64]int32, nf), make([]float32, nf)
+	buf := make([]byte, 8*nf)
+	cr.read(buf)
+	for i := uint32(0); i < nf; i++ {
+		vec.columns[binary.LittleEndian.Uint64(buf[8*i:])] = int32(i)
 	}
 	cr.f32s(vec.idf)
 	m.bias = make([]float32, nc)
 	cr.f32s(m.bias)
 	m.w = make([]float32, int(nf)*int(nc))
 	cr.f32s(m.w)
-	sum := cr.crc.Sum32()
-	var tail [4]byte
-	if cr.err == nil {
-		_, cr.err = io.ReadFull(cr.r, tail[:])
-	}
 	if cr.err != nil {
 		return nil, fmt.Errorf("%w: truncated", ErrModelCorrupt)
-	}
-	if binary.LittleEndian.Uint32(tail[:]) != sum {
-		return nil, fmt.Errorf("%w: checksum mismatch", ErrModelCorrupt)
 	}
 	m.vec = vec
 	return m, nil

@@ -31,6 +31,8 @@ type TrainOptions struct {
 	MinDF        int           `json:"min_df"`
 	MaxFeatures  int           `json:"max_features"`
 	Features     FeatureConfig `json:"features"`
+	// Lexicon adds cross-lingual concept features (stored in the model).
+	Lexicon []Concept `json:"-"`
 	// TaxonomyHash is recorded in the model when the labels are the
 	// taxonomy's scenarios.
 	TaxonomyHash string `json:"-"`
@@ -120,7 +122,7 @@ func Train(train, dev []Example, opts TrainOptions) (*Model, error) {
 	for i, ex := range train {
 		texts[i] = ex.Text
 	}
-	vec := fitVectorizer(opts.Features, texts, opts.MinDF, opts.MaxFeatures)
+	vec := fitVectorizer(opts.Features, opts.Lexicon, texts, opts.MinDF, opts.MaxFeatures)
 	xs, ys := vectorizeAll(vec, train, labelIndex)
 
 	m := &Model{vec: vec, bias: make([]float32, len(labels)), w: make([]float32, len(vec.idf)*len(labels))}
@@ -130,6 +132,7 @@ func Train(train, dev []Example, opts TrainOptions) (*Model, error) {
 		TaxonomyHash:  opts.TaxonomyHash,
 		DataHash:      hashExamples(train, dev),
 		Features:      opts.Features,
+		Lexicon:       opts.Lexicon,
 		Options:       opts,
 	}
 	loss := m.sgd(xs, ys, opts)
@@ -353,7 +356,8 @@ func modelVersion(m Meta) string {
 		Data     string
 		Taxonomy string
 		Options  TrainOptions
-	}{m.Labels, m.DataHash, m.TaxonomyHash, m.Options})
+		Lexicon  []Concept
+	}{m.Labels, m.DataHash, m.TaxonomyHash, m.Options, m.Lexicon})
 	sum := sha256.Sum256(b)
 	return hex.EncodeToString(sum[:6])
 }

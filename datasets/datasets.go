@@ -11,7 +11,7 @@ import (
 	"io/fs"
 )
 
-//go:embed taxonomy.yaml cases.jsonl complaints/*.jsonl
+//go:embed taxonomy.yaml lexicon.yaml cases.jsonl complaints/*.jsonl
 var files embed.FS
 
 // Split names one part of the labelled complaints.

@@ -118,28 +118,54 @@ func ReadCases(r io.Reader, name string, tax *Taxonomy) ([]Case, error) {
 // readJSONL calls fn for each non-blank line, wrapping its error with the
 // line number. It stops at the first error.
 func readJSONL(r io.Reader, name string, fn func(line int, data []byte) error) error {
+	return EachLine(r, name, func(line int, data []byte, err error) error {
+		if err != nil {
+			return err
+		}
+		if ferr := fn(line, data); ferr != nil {
+			return &LineError{name, line, ferr}
+		}
+		return nil
+	})
+}
+
+// EachLine calls fn for every non-blank line of r (without its line
+// ending; a leading BOM is dropped). A line longer than MaxLineBytes or
+// not valid UTF-8 is passed as a *LineError instead of data, so callers
+// can report it and go on. An error from fn stops the scan and is
+// returned; a read error is returned as name:line: err.
+func EachLine(r io.Reader, name string, fn func(line int, data []byte, err error) error) error {
 	br := bufio.NewReaderSize(r, 64<<10)
 	for line := 1; ; line++ {
 		data, err := readLine(br)
 		if err == io.EOF && len(data) == 0 {
 			return nil
 		}
-		if errors.Is(err, ErrTooLong) {
-			return &LineError{name, line, fmt.Errorf("%w (over %d bytes)", ErrTooLong, MaxLineBytes)}
-		}
-		if err != nil && err != io.EOF {
+		var lerr error
+		switch {
+		case errors.Is(err, ErrTooLong):
+			lerr = &LineError{name, line, fmt.Errorf("%w (over %d bytes)", ErrTooLong, MaxLineBytes)}
+			err = nil
+		case err != nil && err != io.EOF:
 			return fmt.Errorf("%s:%d: %w", name, line, err)
 		}
 		if line == 1 {
-			data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf")) // BOM
+			data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))
 		}
-		if len(bytes.TrimSpace(data)) > 0 {
-			if !utf8.Valid(data) {
-				return &LineError{name, line, fmt.Errorf("%w: invalid UTF-8", ErrSyntax)}
+		if lerr == nil && len(bytes.TrimSpace(data)) == 0 {
+			if err == io.EOF {
+				return nil
 			}
-			if ferr := fn(line, data); ferr != nil {
-				return &LineError{name, line, ferr}
-			}
+			continue
+		}
+		if lerr == nil && !utf8.Valid(data) {
+			lerr = &LineError{name, line, fmt.Errorf("%w: invalid UTF-8", ErrSyntax)}
+		}
+		if lerr != nil {
+			data = nil
+		}
+		if ferr := fn(line, data, lerr); ferr != nil {
+			return ferr
 		}
 		if err == io.EOF {
 			return nil

@@ -165,18 +165,29 @@ func ParseTaxonomy(name string, data []byte) (*Taxonomy, error) {
 	if err := dec.Decode(&t); err != nil {
 		return nil, yamlError(name, err)
 	}
-	sum := sha256.Sum256(data)
-	t.Hash = hex.EncodeToString(sum[:])
+	t.Hash = hashBytes(data)
 	if err := t.validate(name, &root); err != nil {
 		return nil, err
 	}
 	return &t, nil
 }
 
+func hashBytes(data []byte) string {
+	sum := sha256.Sum256(data)
+	return hex.EncodeToString(sum[:])
+}
+
+// yamlErrorf formats a YAML decoding error as "name:line: msg" lines.
+func yamlErrorf(name string, err error) error { return errors.New(yamlMessage(name, err)) }
+
 var yamlLine = regexp.MustCompile(`line (\d+): `)
 
 // yamlError rewrites yaml's "line N: msg" into "name:N: msg".
 func yamlError(name string, err error) error {
+	return fmt.Errorf("%w: %s", ErrInvalidTaxonomy, yamlMessage(name, err))
+}
+
+func yamlMessage(name string, err error) string {
 	msg := strings.TrimPrefix(err.Error(), "yaml: ")
 	msg = strings.TrimPrefix(msg, "unmarshal errors:\n")
 	var lines []string
@@ -192,7 +203,7 @@ func yamlError(name string, err error) error {
 		}
 		lines = append(lines, l)
 	}
-	return fmt.Errorf("%w: %s", ErrInvalidTaxonomy, strings.Join(lines, "; "))
+	return strings.Join(lines, "; ")
 }
 
 // Scenario returns the scenario with the given id.

@@ -1,0 +1,50 @@
+package classify
+
+import (
+	"fmt"
+	"strconv"
+
+	"github.com/triagedesk/triage/datasets"
+)
+
+// ConceptsFrom converts a datasets lexicon into classifier concepts.
+func ConceptsFrom(lex *datasets.Lexicon) []Concept {
+	if lex == nil {
+		return nil
+	}
+	out := make([]Concept, len(lex.Concepts))
+	for i, c := range lex.Concepts {
+		out[i] = Concept{ID: c.ID, Terms: c.Terms}
+	}
+	return out
+}
+
+// TrainTriage trains the bundle for taxonomy-labelled complaints: the
+// scenario model, and the severity model from the same texts. The
+// taxonomy's hash is recorded in both.
+func TrainTriage(train, dev []datasets.Complaint, tax *datasets.Taxonomy, opts TrainOptions) (Bundle, error) {
+	opts.TaxonomyHash = tax.Hash
+	scen := func(cs []datasets.Complaint) []Example {
+		out := make([]Example, len(cs))
+		for i, c := range cs {
+			out[i] = Example{Text: c.Text, Label: c.Scenario}
+		}
+		return out
+	}
+	sev := func(cs []datasets.Complaint) []Example {
+		out := make([]Example, len(cs))
+		for i, c := range cs {
+			out[i] = Example{Text: c.Text, Label: strconv.Itoa(c.Severity)}
+		}
+		return out
+	}
+	s, err := Train(scen(train), scen(dev), opts)
+	if err != nil {
+		return Bundle{}, fmt.Errorf("scenario model: %w", err)
+	}
+	v, err := TrainSeverity(sev(train), sev(dev), opts)
+	if err != nil {
+		return Bundle{}, fmt.Errorf("severity model: %w", err)
+	}
+	return Bundle{Scenario: s, Severity: v}, nil
+}

@@ -1,0 +1,77 @@
+package datasets
+
+import (
+	"bytes"
+	"fmt"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// Lexicon is the cross-lingual concept lexicon (lexicon.yaml): domain
+// concepts with the words customers use for them in each language. The
+// classifier turns each concept into one feature shared by all languages.
+type Lexicon struct {
+	Concepts []Concept `yaml:"concepts"`
+	// Hash is the hex SHA-256 of the file.
+	Hash string `yaml:"-"`
+}
+
+// Concept is one lexicon entry: terms keyed by ISO 639-1 language. A term
+// ending in "*" matches any word ending.
+type Concept struct {
+	ID    string              `yaml:"id"`
+	Terms map[string][]string `yaml:"terms"`
+}
+
+// LexiconFile is the embedded lexicon's path, as named in errors.
+const LexiconFile = "datasets/lexicon.yaml"
+
+// LoadLexicon parses the embedded lexicon.
+func LoadLexicon() (*Lexicon, error) {
+	data, _ := files.ReadFile("lexicon.yaml")
+	return ParseLexicon(LexiconFile, data)
+}
+
+// ParseLexicon parses and checks a lexicon file: unique concept ids, at
+// least one non-empty term each.
+func ParseLexicon(name string, data []byte) (*Lexicon, error) {
+	if len(bytes.TrimSpace(data)) == 0 {
+		return nil, fmt.Errorf("%s: empty file", name)
+	}
+	var root yaml.Node
+	if err := yaml.Unmarshal(data, &root); err != nil {
+		return nil, yamlErrorf(name, err)
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	var lex Lexicon
+	if err := dec.Decode(&lex); err != nil {
+		return nil, yamlErrorf(name, err)
+	}
+	seen := map[string]bool{}
+	for i, c := range lex.Concepts {
+		line := lineOf(&root, "concepts", i)
+		if c.ID == "" || seen[c.ID] {
+			return nil, fmt.Errorf("%s:%d: duplicate or empty concept id %q", name, line, c.ID)
+		}
+		seen[c.ID] = true
+		n := 0
+		for lang, ts := range c.Terms {
+			for _, t := range ts {
+				if strings.TrimSpace(strings.TrimSuffix(t, "*")) == "" {
+					return nil, fmt.Errorf("%s:%d: concept %q: empty term in %s", name, line, c.ID, lang)
+				}
+				n++
+			}
+		}
+		if n == 0 {
+			return nil, fmt.Errorf("%s:%d: concept %q has no terms", name, line, c.ID)
+		}
+	}
+	if len(lex.Concepts) == 0 {
+		return nil, fmt.Errorf("%s: no concepts", name)
+	}
+	lex.Hash = hashBytes(data)
+	return &lex, nil
+}
