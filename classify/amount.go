@@ -5,6 +5,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/triagedesk/triage/datasets"
 )
@@ -75,14 +77,15 @@ func (p *amountParser) find(text string) []Amount {
 			}
 			return lower[m[2*i]:m[2*i+1]]
 		}
-		if get(1) != "" {
+		suffix := get(1) == ""
+		if !suffix {
 			sym, num, mult = get(1), get(2), get(3)
 		} else {
 			num, mult, sym = get(4), get(5), get(6)
 		}
-		// A currency word must stand alone: "5 tl" but not "5 tlf".
-		end := m[1]
-		if end < len(lower) && isWordByte(lower[end]) && isWordByte(lower[end-1]) {
+		// A currency word must end a word: "5 tl" but not "5 tlf"
+		// (symbols in Han, kana or Hangul need no space after them).
+		if suffix && !wordEndsAt(lower, m[1]) {
 			continue
 		}
 		v, ok := parseNumber(num)
@@ -98,8 +101,16 @@ func (p *amountParser) find(text string) []Amount {
 	return out
 }
 
-func isWordByte(b byte) bool {
-	return b >= 'a' && b <= 'z' || b >= '0' && b <= '9' || b >= 0x80
+func wordEndsAt(s string, i int) bool {
+	if i >= len(s) {
+		return true
+	}
+	last, _ := utf8.DecodeLastRuneInString(s[:i])
+	next, _ := utf8.DecodeRuneInString(s[i:])
+	if !isWordRune(last) || dense(last) || unicode.Is(unicode.Hangul, last) {
+		return true
+	}
+	return !isWordRune(next)
 }
 
 // parseNumber reads "1,299.00", "1.200,50", "38 000", "4.797", "99,99":

@@ -165,27 +165,9 @@ func (c *Classifier) severity(text, lang, scenario string) Severity {
 		return sev
 	}
 	lvl, prob := c.Severity.Level(text)
-	signalLevel := 0
-	for _, id := range sev.Signals {
-		signalLevel = max(signalLevel, c.signalMin(id))
-	}
-	out := Severity{Level: max(lvl, signalLevel), Signals: sev.Signals, Amounts: sev.Amounts}
+	out := Severity{Level: max(lvl, c.esc.signalLevel(sev.Signals)), Signals: sev.Signals, Amounts: sev.Amounts}
 	out.Reasons = append([]string{fmt.Sprintf("severity model: %d (p=%.2f)", lvl, prob)}, sev.Reasons[1:]...)
 	return out
-}
-
-func (c *Classifier) signalMin(id string) int {
-	for _, s := range c.Taxonomy.Escalation.Signals {
-		if s.ID == id {
-			return s.MinLevel
-		}
-	}
-	for _, a := range c.Taxonomy.Escalation.Amounts {
-		if a.ID == id {
-			return a.MinLevel
-		}
-	}
-	return 0
 }
 
 func (r *Result) review(reason string) {

@@ -2,6 +2,7 @@ package classify
 
 import (
 	"math"
+	"slices"
 	"sort"
 	"unicode"
 	"unicode/utf8"
@@ -58,7 +59,9 @@ type token struct {
 // sentence break (punctuation) is marked with a nil token so word
 // n-grams do not span it.
 func tokenize(text string, buf []rune) ([]token, []rune) {
-	text = norm.NFKC.String(text)
+	if !norm.NFKC.IsNormalString(text) {
+		text = norm.NFKC.String(text)
+	}
 	buf = buf[:0]
 	for _, r := range text {
 		buf = append(buf, unicode.ToLower(r))
@@ -205,31 +208,44 @@ func newVectorizer(fc FeatureConfig, lexicon []Concept) *vectorizer {
 
 // scratch holds reusable buffers for one goroutine.
 type scratch struct {
-	runes  []rune
-	counts map[int32]float32
+	runes []rune
+	cols  []int32
 }
 
-func newScratch() *scratch { return &scratch{counts: make(map[int32]float32, 256)} }
+func newScratch() *scratch { return &scratch{cols: make([]int32, 0, 1024)} }
 
 // vectorize returns the L2-normalised TF-IDF vector of text with
 // sublinear term frequency (1 + log tf). Unknown n-grams are ignored.
 func (v *vectorizer) vectorize(text string, s *scratch) Vector {
-	clear(s.counts)
+	s.cols = s.cols[:0]
 	s.runes = v.features.extract(text, v.concepts, v.conceptIDs, s.runes, func(h uint64) {
 		if c, ok := v.columns[h]; ok {
-			s.counts[c]++
+			s.cols = append(s.cols, c)
 		}
 	})
-	vec := Vector{Index: make([]int32, 0, len(s.counts)), Value: make([]float32, 0, len(s.counts))}
-	for c := range s.counts {
-		vec.Index = append(vec.Index, c)
+	slices.Sort(s.cols)
+	n := 0
+	for i, c := range s.cols {
+		if i == 0 || c != s.cols[i-1] {
+			n++
+		}
 	}
-	sort.Slice(vec.Index, func(a, b int) bool { return vec.Index[a] < vec.Index[b] })
+	vec := Vector{Index: make([]int32, 0, n), Value: make([]float32, 0, n)}
 	var norm2 float64
-	for _, c := range vec.Index {
-		w := (1 + float32(math.Log(float64(s.counts[c])))) * v.idf[c]
+	for i := 0; i < len(s.cols); {
+		j := i + 1
+		for j < len(s.cols) && s.cols[j] == s.cols[i] {
+			j++
+		}
+		tf := float32(1)
+		if j-i > 1 {
+			tf = 1 + float32(math.Log(float64(j-i)))
+		}
+		w := tf * v.idf[s.cols[i]]
+		vec.Index = append(vec.Index, s.cols[i])
 		vec.Value = append(vec.Value, w)
 		norm2 += float64(w) * float64(w)
+		i = j
 	}
 	if norm2 > 0 {
 		inv := float32(1 / math.Sqrt(norm2))

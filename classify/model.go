@@ -22,9 +22,9 @@ type Meta struct {
 	Lexicon       []Concept     `json:"lexicon,omitempty"`
 	Options       TrainOptions  `json:"options"`
 	Metrics       TrainMetrics  `json:"metrics"`
-	// OrdinalTau is the decision threshold of a severity model (see
+	// Escalate holds a severity model's decision thresholds (see
 	// TrainSeverity); zero for scenario models.
-	OrdinalTau float64 `json:"ordinal_tau,omitempty"`
+	Escalate EscalateThresholds `json:"escalate,omitzero"`
 }
 
 // TrainMetrics are measured while training.

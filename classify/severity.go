@@ -176,3 +176,32 @@ func (s *Severity) raise(level int, reason string) {
 	}
 	s.Reasons = append(s.Reasons, reason)
 }
+
+// signalLevel is the highest level the given signals force.
+func (e *escalator) signalLevel(ids []string) int {
+	lvl := 0
+	for _, id := range ids {
+		for _, s := range e.tax.Escalation.Signals {
+			if s.ID == id {
+				lvl = max(lvl, s.MinLevel)
+			}
+		}
+		for _, a := range e.tax.Escalation.Amounts {
+			if a.ID == id {
+				lvl = max(lvl, a.MinLevel)
+			}
+		}
+	}
+	return lvl
+}
+
+// floor is the level the escalation signals alone force on a text (0
+// when none fires). lang may be empty: then every language's phrases
+// are checked.
+func (e *escalator) floor(text, lang string) int {
+	if lang == "" {
+		lang = Undetermined
+	}
+	sev := e.assess(text, lang, e.tax.Scenarios[0].ID)
+	return e.signalLevel(sev.Signals)
+}

@@ -42,7 +42,9 @@ func TrainTriage(train, dev []datasets.Complaint, tax *datasets.Taxonomy, opts T
 	if err != nil {
 		return Bundle{}, fmt.Errorf("scenario model: %w", err)
 	}
-	v, err := TrainSeverity(sev(train), sev(dev), opts)
+	esc := newEscalator(tax)
+	floor := func(text string) int { return esc.floor(text, "") }
+	v, err := TrainSeverity(sev(train), sev(dev), opts, floor)
 	if err != nil {
 		return Bundle{}, fmt.Errorf("severity model: %w", err)
 	}

@@ -129,8 +129,8 @@ func (a *app) train(cmd *cobra.Command, f trainFlags) error {
 		met.TrainAccuracy, met.DevAccuracy, met.DevExamples, met.Temperature, met.DevNLLRaw, met.DevNLL)
 	if b.Severity != nil {
 		sm := b.Severity.Meta
-		fmt.Fprintf(cmd.OutOrStdout(), "  severity model: dev accuracy %.3f, dev under-triage of levels 4–5 %.3f (tau %.3f)\n",
-			sm.Metrics.DevAccuracy, sm.Metrics.DevUnderTriage, sm.OrdinalTau)
+		fmt.Fprintf(cmd.OutOrStdout(), "  severity model: dev accuracy %.3f, dev under-triage of levels 4–5 %.3f (escalate at P(≥4) %.2f, P(5) %.2f)\n",
+			sm.Metrics.DevAccuracy, sm.Metrics.DevUnderTriage, sm.Escalate.Four, sm.Escalate.Five)
 	}
 	return nil
 }

@@ -1,0 +1,169 @@
+package classify
+
+import (
+	"errors"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+var (
+	bundleOnce sync.Once
+	bundle     Bundle
+	bundleErr  error
+)
+
+// triageBundle is the scenario and severity model trained on the
+// embedded train split, calibrated on dev.
+func triageBundle(t testing.TB) Bundle {
+	t.Helper()
+	tax, train, dev, _ := loadFixture(t)
+	bundleOnce.Do(func() { bundle, bundleErr = TrainTriage(train, dev, tax, TrainOptions{}) })
+	if bundleErr != nil {
+		t.Fatal(bundleErr)
+	}
+	return bundle
+}
+
+func newTestClassifier(t testing.TB) *Classifier {
+	tax, _, _, _ := loadFixture(t)
+	b := triageBundle(t)
+	c := NewClassifier(detector(t), b.Scenario, tax)
+	c.Severity = b.Severity
+	c.Now = func() time.Time { return time.Date(2026, 11, 23, 8, 0, 0, 0, time.UTC) }
+	return c
+}
+
+func TestClassify(t *testing.T) {
+	c := newTestClassifier(t)
+	res, err := c.Classify("我的账号被盗了，对方登录后把我648充的钻石全花光了，我已经报警，准备找律师")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Language.Code != "zh" || res.Scenario.Label != "account_security" {
+		t.Fatalf("got %+v", res)
+	}
+	if res.Severity == nil || res.Severity.Level < 4 || !slices.Contains(res.Severity.Signals, "legal_action") {
+		t.Errorf("severity %+v: legal action must raise it to at least 4", res.Severity)
+	}
+	if res.Queue != "risk_control" || res.Queues[0] != "risk_control" {
+		t.Errorf("queue %s %v", res.Queue, res.Queues)
+	}
+	lvl, _ := c.Taxonomy.Level(res.Severity.Level)
+	if res.SLAMinutes != lvl.SLAMinutes || !res.DueAt.Equal(c.Now().Add(time.Duration(lvl.SLAMinutes)*time.Minute)) {
+		t.Errorf("SLA %d, due %v", res.SLAMinutes, res.DueAt)
+	}
+	if len(res.Alternatives) != 3 || res.Alternatives[0].Probability > res.Scenario.Probability {
+		t.Errorf("alternatives %v", res.Alternatives)
+	}
+	if res.ModelVersion == "" || res.ReviewReasons == nil {
+		t.Errorf("model version %q, review reasons %v", res.ModelVersion, res.ReviewReasons)
+	}
+}
+
+func TestLevelFiveAddsEscalationsQueue(t *testing.T) {
+	c := newTestClassifier(t)
+	res, err := c.Classify("跟团游途中导游失联，我母亲在景区摔倒骨折住院，旅行社电话一直打不通，我们现在滞留在外地")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Severity.Level != 5 || !slices.Contains(res.Queues, "escalations") {
+		t.Errorf("severity %d, queues %v: a health emergency is level 5 and goes to escalations", res.Severity.Level, res.Queues)
+	}
+}
+
+func TestNeedsReview(t *testing.T) {
+	c := newTestClassifier(t)
+	// "ok" has no language and no scenario evidence: review, never a confident guess.
+	res, err := c.Classify("ok")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !res.NeedsReview || !slices.Contains(res.ReviewReasons, ReasonLanguage) {
+		t.Errorf("\"ok\": needs_review %v, reasons %v", res.NeedsReview, res.ReviewReasons)
+	}
+	// A clear complaint is routed without review.
+	res, _ = c.Classify("I was charged twice for the same top-up, $19.99 each, and the gems only arrived once")
+	if res.NeedsReview {
+		t.Errorf("clear payment complaint sent to review: %+v", res)
+	}
+	// Raising the bar sends everything to review with the low-confidence reason.
+	strict := *c
+	strict.DefaultThreshold = 2
+	strict.Taxonomy = nil
+	res, _ = strict.Classify("I was charged twice for the same top-up")
+	if !slices.Contains(res.ReviewReasons, ReasonLowConfidence) {
+		t.Errorf("reasons %v, want low_confidence", res.ReviewReasons)
+	}
+}
+
+func TestOutOfScopeLabel(t *testing.T) {
+	train := []Example{
+		{"my parcel never arrived", "order"}, {"the courier lost my package", "order"}, {"where is my delivery", "order"},
+		{"refund my money please", "refund"}, {"i want my money back", "refund"}, {"cancel and refund the order", "refund"},
+		{"what is the weather tomorrow", OutOfScope}, {"tell me a joke", OutOfScope}, {"who won the football match", OutOfScope},
+	}
+	m, err := Train(train, nil, TrainOptions{MinDF: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := NewClassifier(detector(t), m, nil)
+	res, _ := c.Classify("tell me the weather for tomorrow")
+	if res.Scenario.Label != OutOfScope || !slices.Contains(res.ReviewReasons, ReasonOutOfScope) || res.Severity != nil || res.Queue != "" {
+		t.Errorf("out-of-scope text: %+v", res)
+	}
+}
+
+func TestClassifyRejectsBadInput(t *testing.T) {
+	c := newTestClassifier(t)
+	tests := []struct {
+		text string
+		want error
+	}{
+		{"", ErrEmptyInput},
+		{" \n\t ", ErrEmptyInput},
+		{"bad \xff byte", ErrInvalidUTF8},
+		{strings.Repeat("a", MaxTextBytes+1), ErrInputTooLong},
+	}
+	for _, tt := range tests {
+		if _, err := c.Classify(tt.text); !errors.Is(err, tt.want) {
+			t.Errorf("Classify(%.20q…): err = %v, want %v", tt.text, err, tt.want)
+		}
+	}
+}
+
+// TestSeverityBeatsBaseline: on the test split, the severity the
+// pipeline assigns (given the gold scenario) must beat the scenario
+// default and keep under-triage of levels 4–5 under 10%.
+func TestSeverityBeatsBaseline(t *testing.T) {
+	c := newTestClassifier(t)
+	_, _, _, test := loadFixture(t)
+	right, base, under, n45 := 0, 0, 0, 0
+	for _, x := range test {
+		lang := c.Detector.Detect(x.Text).Code
+		got := c.severity(x.Text, lang, x.Scenario).Level
+		s, _ := c.Taxonomy.Scenario(x.Scenario)
+		if got == x.Severity {
+			right++
+		}
+		if s.DefaultSeverity == x.Severity {
+			base++
+		}
+		if x.Severity >= 4 {
+			n45++
+			if got < x.Severity {
+				under++
+			}
+		}
+	}
+	acc, baseAcc, ut := float64(right)/float64(len(test)), float64(base)/float64(len(test)), float64(under)/float64(n45)
+	t.Logf("severity accuracy %.3f (scenario-default baseline %.3f), under-triage of 4–5 %.3f (%d/%d)", acc, baseAcc, ut, under, n45)
+	if acc <= baseAcc {
+		t.Errorf("severity accuracy %.3f does not beat the baseline %.3f", acc, baseAcc)
+	}
+	if ut >= 0.10 {
+		t.Errorf("under-triage of levels 4–5 %.3f, want < 0.10", ut)
+	}
+}
