@@ -2,6 +2,8 @@ package classify
 
 import (
 	"errors"
+
+	"github.com/triagedesk/triage/datasets"
 	"slices"
 	"strings"
 	"sync"
@@ -20,7 +22,14 @@ var (
 func triageBundle(t testing.TB) Bundle {
 	t.Helper()
 	tax, train, dev, _ := loadFixture(t)
-	bundleOnce.Do(func() { bundle, bundleErr = TrainTriage(train, dev, tax, TrainOptions{}) })
+	bundleOnce.Do(func() {
+		lex, err := datasets.LoadLexicon()
+		if err != nil {
+			bundleErr = err
+			return
+		}
+		bundle, bundleErr = TrainTriage(train, dev, tax, TrainOptions{Lexicon: ConceptsFrom(lex)})
+	})
 	if bundleErr != nil {
 		t.Fatal(bundleErr)
 	}

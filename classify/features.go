@@ -23,10 +23,13 @@ type FeatureConfig struct {
 	DenseMax int `json:"dense_max"`
 	// WordMax is the longest word n-gram (1: unigrams, 2: and bigrams).
 	WordMax int `json:"word_max"`
+	// ConceptWeight scales lexicon concept features against n-grams
+	// (0 means 1).
+	ConceptWeight float64 `json:"concept_weight,omitempty"`
 }
 
 // DefaultFeatures is the feature set the shipped model uses.
-var DefaultFeatures = FeatureConfig{CharMin: 2, CharMax: 5, DenseMin: 1, DenseMax: 3, WordMax: 2}
+var DefaultFeatures = FeatureConfig{CharMin: 2, CharMax: 5, DenseMin: 1, DenseMax: 3, WordMax: 2, ConceptWeight: 3}
 
 // feature kinds, mixed into the hash so a word and a character n-gram
 // with the same letters are different features.
@@ -194,6 +197,9 @@ type vectorizer struct {
 	conceptIDs []uint64
 	columns    map[uint64]int32
 	idf        []float32
+	// isConcept marks the columns that are lexicon concepts.
+	isConcept     []bool
+	conceptWeight float32
 }
 
 // newVectorizer prepares the concept matcher; columns and idf are filled
@@ -204,6 +210,21 @@ func newVectorizer(fc FeatureConfig, lexicon []Concept) *vectorizer {
 		v.conceptIDs = append(v.conceptIDs, conceptHash(c.ID))
 	}
 	return v
+}
+
+// index marks concept columns and sets their weight; called once the
+// columns are known (after fitting or loading).
+func (v *vectorizer) index() {
+	v.isConcept = make([]bool, len(v.idf))
+	for _, h := range v.conceptIDs {
+		if c, ok := v.columns[h]; ok {
+			v.isConcept[c] = true
+		}
+	}
+	v.conceptWeight = float32(v.features.ConceptWeight)
+	if v.conceptWeight == 0 {
+		v.conceptWeight = 1
+	}
 }
 
 // scratch holds reusable buffers for one goroutine.
@@ -242,6 +263,9 @@ func (v *vectorizer) vectorize(text string, s *scratch) Vector {
 			tf = 1 + float32(math.Log(float64(j-i)))
 		}
 		w := tf * v.idf[s.cols[i]]
+		if v.isConcept[s.cols[i]] {
+			w *= v.conceptWeight
+		}
 		vec.Index = append(vec.Index, s.cols[i])
 		vec.Value = append(vec.Value, w)
 		norm2 += float64(w) * float64(w)
@@ -299,5 +323,6 @@ func fitVectorizer(fc FeatureConfig, lexicon []Concept, texts []string, minDF, m
 		v.columns[e.h] = int32(i)
 		v.idf[i] = float32(math.Log((1+n)/(1+float64(e.df))) + 1)
 	}
+	v.index()
 	return v
 }

@@ -205,6 +205,7 @@ func readSection(cr *crcReader) (*Model, error) {
 	if cr.err != nil {
 		return nil, fmt.Errorf("%w: truncated", ErrModelCorrupt)
 	}
+	vec.index()
 	m.vec = vec
 	return m, nil
 }

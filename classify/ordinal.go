@@ -19,7 +19,7 @@ type EscalateThresholds struct {
 
 // MaxUnderTriage is the share of level 4–5 cases a severity model may
 // place too low on the dev split when its Tau is chosen.
-const MaxUnderTriage = 0.08
+const MaxUnderTriage = 0.05
 
 // TrainSeverity trains a severity model on examples labelled "1".."5"
 // and picks its decision thresholds on dev: those with the best dev

@@ -22,12 +22,11 @@ import (
 // modelFlags are the flags (and environment variables) that choose the
 // classifier: the model file and the language detector.
 type modelFlags struct {
-	model       string // TRIAGE_MODEL
-	dataDir     string // TRIAGE_DATA_DIR
-	languages   string // TRIAGE_LANGUAGES
-	langLowAcc  bool   // TRIAGE_LANG_ACCURACY=low
-	noSeverity  bool
-	skipDetects bool
+	model      string // TRIAGE_MODEL
+	dataDir    string // TRIAGE_DATA_DIR
+	languages  string // TRIAGE_LANGUAGES
+	langLowAcc bool   // TRIAGE_LANG_ACCURACY=low
+	noSeverity bool
 }
 
 func (a *app) addModelFlags(cmd *cobra.Command, f *modelFlags) {
