@@ -1,6 +1,7 @@
 package classify
 
 import (
+	"math"
 	"regexp"
 	"sort"
 	"strconv"
@@ -96,7 +97,8 @@ func (p *amountParser) find(text string) []Amount {
 			v *= f
 		}
 		c := p.currency[sym]
-		out = append(out, Amount{Value: v, Currency: c.Code, Base: v * c.Rate, Text: text[m[0]:m[1]]})
+		base := math.Round(v*c.Rate*100) / 100
+		out = append(out, Amount{Value: v, Currency: c.Code, Base: base, Text: strings.TrimSpace(text[m[0]:m[1]])})
 	}
 	return out
 }

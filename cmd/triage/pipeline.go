@@ -116,6 +116,14 @@ func (a *app) defaultBundle(ctx context.Context, f *modelFlags, tax *datasets.Ta
 	}
 	if err := b.Save(path); err != nil {
 		a.logger.Warn("cannot cache the default model", "err", err)
+		return b, nil
+	}
+	// Models trained from older data are never used again.
+	old, _ := filepath.Glob(filepath.Join(dir, "models", "default-*.model"))
+	for _, o := range old {
+		if o != path {
+			os.Remove(o)
+		}
 	}
 	return b, nil
 }
