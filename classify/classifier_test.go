@@ -176,3 +176,26 @@ func TestSeverityBeatsBaseline(t *testing.T) {
 		t.Errorf("under-triage of levels 4–5 %.3f, want < 0.10", ut)
 	}
 }
+
+// TestScenarioAccuracy measures the shipped model on the test split; the
+// floor guards against regressions (the eval harness reports details).
+func TestScenarioAccuracy(t *testing.T) {
+	m := triageBundle(t).Scenario
+	_, _, _, test := loadFixture(t)
+	right := 0
+	per := map[string][2]int{}
+	for _, c := range test {
+		v := per[c.Lang]
+		v[1]++
+		if m.Predict(c.Text).Top().Label == c.Scenario {
+			right++
+			v[0]++
+		}
+		per[c.Lang] = v
+	}
+	acc := float64(right) / float64(len(test))
+	t.Logf("scenario accuracy on the test split: %.3f (zh %d/%d, en %d/%d)", acc, per["zh"][0], per["zh"][1], per["en"][0], per["en"][1])
+	if acc < 0.62 {
+		t.Errorf("scenario accuracy %.3f fell below 0.62", acc)
+	}
+}
