@@ -4,10 +4,15 @@ GO          ?= go
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 GOBIN       ?= $(shell $(GO) env GOPATH)/bin
 
-.PHONY: test lint vet unit generate fuzz
+.PHONY: test deps lint vet unit generate fuzz baseline
 
-## test: everything CI checks — formatting, vet, staticcheck, all tests
-test: lint unit
+## test: everything CI checks — installs test dependencies (chromium), then
+## formatting, vet, staticcheck, all tests and the eval regression gate
+test: deps lint unit
+
+## deps: install what the tests need beyond Go (scripts/test-deps.sh)
+deps:
+	./scripts/test-deps.sh
 
 ## lint: gofmt, go vet and staticcheck must be clean
 lint:
@@ -27,3 +32,7 @@ generate:
 ## fuzz: a short fuzzing pass over the JSONL reader
 fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzReadComplaints -fuzztime 30s ./datasets/
+
+## baseline: re-record the default model's report on the test split (commit it deliberately)
+baseline:
+	$(GO) run ./cmd/triage eval --out eval/baseline

@@ -31,6 +31,7 @@ type app struct {
 	stdout, stderr io.Writer
 	logger         *slog.Logger
 	getenv         func(string) string
+	args           []string // the command line, for reports
 }
 
 func main() {
@@ -43,7 +44,7 @@ func main() {
 // run executes the CLI and returns the process exit code: 0 success,
 // 1 failure, 2 usage error, or a command's own code.
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) int {
-	a := &app{stdin: stdin, stdout: stdout, stderr: stderr, getenv: getenv}
+	a := &app{stdin: stdin, stdout: stdout, stderr: stderr, getenv: getenv, args: args}
 	a.logger = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: logLevel(getenv("TRIAGE_LOG_LEVEL"))}))
 	root := a.rootCommand()
 	root.SetArgs(args)
@@ -87,6 +88,6 @@ func (a *app) rootCommand() *cobra.Command {
 		SilenceErrors: true,
 	}
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &usageError{err} })
-	root.AddCommand(a.trainCommand(), a.classifyCommand())
+	root.AddCommand(a.trainCommand(), a.classifyCommand(), a.evalCommand())
 	return root
 }

@@ -62,6 +62,15 @@ func (a *app) classifier(ctx context.Context, f *modelFlags) (*classify.Classifi
 	} else if b, err = a.defaultBundle(ctx, f, tax); err != nil {
 		return nil, err
 	}
+	det, err := a.detector(f)
+	if err != nil {
+		return nil, err
+	}
+	return a.pipeline(det, b, tax, f), nil
+}
+
+// detector builds the language detector the flags ask for.
+func (a *app) detector(f *modelFlags) (*classify.Detector, error) {
 	cfg := classify.DetectorConfig{LowAccuracy: f.langLowAcc}
 	if f.languages != "" {
 		for _, l := range strings.Split(f.languages, ",") {
@@ -74,11 +83,16 @@ func (a *app) classifier(ctx context.Context, f *modelFlags) (*classify.Classifi
 		return nil, err
 	}
 	a.logger.Debug("language detector ready", "languages", len(det.Languages()), "low_accuracy", cfg.LowAccuracy, "took", time.Since(start).Round(time.Millisecond))
+	return det, nil
+}
+
+// pipeline wires a detector and a model bundle into a classifier.
+func (a *app) pipeline(det *classify.Detector, b classify.Bundle, tax *datasets.Taxonomy, f *modelFlags) *classify.Classifier {
 	c := classify.NewClassifier(det, b.Scenario, tax)
 	if c.Taxonomy != nil && !f.noSeverity {
 		c.Severity = b.Severity
 	}
-	return c, nil
+	return c
 }
 
 // defaultBundle returns the model trained on the embedded datasets

@@ -1,0 +1,131 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/triagedesk/triage/eval"
+)
+
+func TestEvalDefaultModel(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "report")
+	r := cli(t, "", nil, "eval", "--out", out)
+	if r.code != 0 {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	for _, want := range []string{"accuracy", "routing accuracy", "severity accuracy", "under-triage", "reports"} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("summary lacks %q:\n%s", want, r.stdout)
+		}
+	}
+	rep, err := eval.ReadReport(filepath.Join(out, "report.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Items != 300 || rep.RoutingAccuracy == nil || rep.Severity == nil || rep.LanguageAccuracy == nil || rep.ModelVersion == "" {
+		t.Errorf("report %+v", rep)
+	}
+	if rep.DataHashes["datasets/complaints/test.jsonl"] == "" || !strings.HasPrefix(rep.Command, "triage eval") {
+		t.Errorf("provenance: %v %q", rep.DataHashes, rep.Command)
+	}
+	raw, _ := os.ReadFile(filepath.Join(out, "report.json"))
+	for _, key := range []string{`"accuracy"`, `"macro_f1"`, `"weighted_f1"`, `"labels"`, `"confusion"`, `"most_confused"`, `"routing_accuracy"`,
+		`"severity"`, `"under_triage_rate"`, `"language_accuracy"`, `"calibration"`, `"ece"`, `"coverage"`, `"slices"`, `"latency_us"`, `"throughput_per_s"`} {
+		if !strings.Contains(string(raw), key) {
+			t.Errorf("report.json lacks %s", key)
+		}
+	}
+}
+
+// TestRegressionGate evaluates the default model on the test split and
+// compares it with the committed baseline (eval/baseline/report.json):
+// accuracy, macro-F1 and routing accuracy may not fall by more than 0.02.
+// Re-record the baseline deliberately with `make baseline`.
+func TestRegressionGate(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "now")
+	if r := cli(t, "", map[string]string{"TRIAGE_LANGUAGES": ""}, "eval", "--out", out); r.code != 0 {
+		t.Fatalf("eval: exit %d: %s", r.code, r.stderr)
+	}
+	r := cli(t, "", nil, "eval", "--compare", "../../eval/baseline/report.json", filepath.Join(out, "report.json"), "--max-drop", "0.02")
+	if r.code != 0 {
+		t.Fatalf("the default model regressed against eval/baseline (exit %d): %s\n%s", r.code, r.stderr, r.stdout)
+	}
+}
+
+func TestEvalCompareExitCodes(t *testing.T) {
+	dir := t.TempDir()
+	base := filepath.Join(dir, "base.json")
+	worse := filepath.Join(dir, "worse.json")
+	write := func(path string, acc float64) {
+		b, _ := json.Marshal(eval.Report{Items: 10, Accuracy: acc, MacroF1: acc, Labels: map[string]eval.LabelMetrics{"a": {F1: acc}}})
+		os.WriteFile(path, b, 0o644)
+	}
+	write(base, 0.80)
+	write(worse, 0.75)
+	if r := cli(t, "", nil, "eval", "--compare", base, worse, "--max-drop", "0.02"); r.code != 3 || !strings.Contains(r.stderr, "regression: accuracy, macro_f1") || !strings.Contains(r.stdout, "REGRESSION") {
+		t.Errorf("drop of 0.05: exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+	if r := cli(t, "", nil, "eval", "--compare", base, worse, "--max-drop", "0.1"); r.code != 0 {
+		t.Errorf("within margin: exit %d %s", r.code, r.stderr)
+	}
+	if r := cli(t, "", nil, "eval", "--compare", base); r.code != 2 {
+		t.Errorf("one file: exit %d", r.code)
+	}
+	if r := cli(t, "", nil, "eval", "--compare", base, "testdata/batch.jsonl"); r.code != 1 || !strings.Contains(r.stderr, "not a report") {
+		t.Errorf("not a report: exit %d %s", r.code, r.stderr)
+	}
+}
+
+func TestEvalOwnData(t *testing.T) {
+	dir := t.TempDir()
+	// train then evaluate, on another dataset's field names
+	r := cli(t, "", nil, "eval", "--train", "testdata/intents.csv", "--data", "testdata/intents.csv", "--text-field", "utterance", "--label-field", "intent", "--out", dir)
+	if r.code != 0 {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	rep, err := eval.ReadReport(filepath.Join(dir, "report.json"))
+	if err != nil || rep.Items != 18 || rep.RoutingAccuracy != nil || rep.Severity != nil {
+		t.Fatalf("%v %+v", err, rep)
+	}
+	// 3-fold cross-validation: 6 examples per label
+	r = cli(t, "", nil, "eval", "--folds", "3", "--data", "testdata/intents.csv", "--text-field", "utterance", "--label-field", "intent")
+	if r.code != 0 || !strings.Contains(r.stdout, "3-fold accuracy") {
+		t.Errorf("folds: exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+	// labels unseen in training are counted, not a crash
+	model := filepath.Join(dir, "m.model")
+	cli(t, "", nil, "train", "--data", "testdata/intents.csv", "--text-field", "utterance", "--label-field", "intent", "--out", model)
+	r = cli(t, "", nil, "eval", "--model", model, "--data", "testdata/unseen.jsonl", "--text-field", "utterance", "--label-field", "intent")
+	if r.code != 0 || !strings.Contains(r.stdout, "unseen labels") || !strings.Contains(r.stdout, "smalltalk ×1") {
+		t.Errorf("unseen labels: exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+}
+
+func TestEvalErrors(t *testing.T) {
+	dir := t.TempDir()
+	empty := filepath.Join(dir, "empty.jsonl")
+	os.WriteFile(empty, nil, 0o644)
+	tests := []struct {
+		name string
+		args []string
+		code int
+		want string
+	}{
+		{"broken line", []string{"eval", "--data", "testdata/batch.jsonl"}, 1, "testdata/batch.jsonl:1:"},
+		{"empty data", []string{"eval", "--data", empty}, 1, "no items"},
+		{"one example per label in k-fold", []string{"eval", "--folds", "5", "--data", "testdata/unseen.jsonl", "--text-field", "utterance", "--label-field", "intent"}, 1, "5-fold needs at least 5 examples per label"},
+		{"two modes", []string{"eval", "--model", "x", "--folds", "3"}, 2, "choose one of"},
+		{"missing file", []string{"eval", "--data", filepath.Join(dir, "nope.jsonl")}, 1, "no such file"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := cli(t, "", nil, tt.args...)
+			if r.code != tt.code || !strings.Contains(r.stderr, tt.want) {
+				t.Errorf("exit %d, stderr %q; want %d containing %q", r.code, r.stderr, tt.code, tt.want)
+			}
+		})
+	}
+}

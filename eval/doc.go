@@ -1,3 +1,0 @@
-// Package eval is the offline evaluation harness: datasets in, metrics and
-// reports out.
-package eval
