@@ -21,9 +21,9 @@ lint:
 	@test -x $(GOBIN)/staticcheck || $(GO) install $(STATICCHECK)
 	$(GOBIN)/staticcheck ./...
 
-## unit: the Go test suite
+## unit: the Go test suite, against a throwaway PostgreSQL + pgvector cluster
 unit:
-	$(GO) test -count=1 ./...
+	./scripts/pg.sh run $(GO) test -count=1 ./...
 
 ## generate: regenerate derived files (the dataset card's count tables)
 generate:

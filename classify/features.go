@@ -326,3 +326,30 @@ func fitVectorizer(fc FeatureConfig, lexicon []Concept, texts []string, minDF, m
 	v.index()
 	return v
 }
+
+// Featurizer extracts the classifier's features from text: hashed word
+// and character n-grams and lexicon concepts. Other packages (similar-case
+// retrieval) use it to see text the way the classifier does. It is safe
+// for concurrent use.
+type Featurizer struct {
+	cfg        FeatureConfig
+	concepts   *conceptMatcher
+	conceptIDs []uint64
+	isConcept  map[uint64]bool
+}
+
+// NewFeaturizer returns a featurizer for the config and lexicon.
+func NewFeaturizer(cfg FeatureConfig, lexicon []Concept) *Featurizer {
+	v := newVectorizer(cfg, lexicon)
+	f := &Featurizer{cfg: cfg, concepts: v.concepts, conceptIDs: v.conceptIDs, isConcept: map[uint64]bool{}}
+	for _, h := range f.conceptIDs {
+		f.isConcept[h] = true
+	}
+	return f
+}
+
+// Features calls emit with the 64-bit hash of every feature occurrence
+// in text; concept is true for lexicon concepts.
+func (f *Featurizer) Features(text string, emit func(hash uint64, concept bool)) {
+	f.cfg.extract(text, f.concepts, f.conceptIDs, nil, func(h uint64) { emit(h, f.isConcept[h]) })
+}

@@ -1,0 +1,104 @@
+package pgstore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/triagedesk/triage/retrieve"
+	"github.com/triagedesk/triage/retrieve/storetest"
+)
+
+// databaseURL returns DATABASE_URL. In CI a missing database fails the
+// test; locally the test is skipped with directions.
+func databaseURL(t testing.TB) string {
+	t.Helper()
+	url := os.Getenv("DATABASE_URL")
+	if url == "" {
+		if os.Getenv("CI") != "" {
+			t.Fatal("DATABASE_URL is not set: CI must run the tests through scripts/pg.sh run")
+		}
+		t.Skip("no DATABASE_URL: run `make test`, or `scripts/pg.sh run go test ./retrieve/pgstore`, or point DATABASE_URL at PostgreSQL with pgvector")
+	}
+	return url
+}
+
+var seq atomic.Int64
+
+// fresh opens a collection with a unique name and drops it afterwards.
+func fresh(t *testing.T, opt Options) *Store {
+	t.Helper()
+	opt.Collection = fmt.Sprintf("t%d_%d", time.Now().UnixNano()%1e9, seq.Add(1))
+	s, err := Open(context.Background(), databaseURL(t), opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		s.Drop(context.Background())
+		s.Close()
+	})
+	return s
+}
+
+func TestContract(t *testing.T) {
+	storetest.Run(t, func(t *testing.T) retrieve.Store { return fresh(t, Options{}) })
+}
+
+// TestContractIndexPath forces every filtered search through the HNSW
+// index with iterative scans, the path large collections take.
+func TestContractIndexPath(t *testing.T) {
+	storetest.Run(t, func(t *testing.T) retrieve.Store { return fresh(t, Options{ExactThreshold: -1}) })
+}
+
+func TestMigrationsAreIdempotent(t *testing.T) {
+	url := databaseURL(t)
+	ctx := context.Background()
+	for i := 0; i < 2; i++ {
+		s, err := Open(ctx, url, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var n int
+		if err := s.pool.QueryRow(ctx, "SELECT count(*) FROM triage_schema_migrations").Scan(&n); err != nil || n != 2 {
+			t.Errorf("applied migrations: %d, %v", n, err)
+		}
+		var ext string
+		if err := s.pool.QueryRow(ctx, "SELECT extversion FROM pg_extension WHERE extname = 'vector'").Scan(&ext); err != nil {
+			t.Errorf("vector extension: %v", err)
+		}
+		s.Close()
+	}
+}
+
+func TestCollectionName(t *testing.T) {
+	for _, bad := range []string{"Cases", "drop table", "x;y", "1abc", "a-b"} {
+		if _, err := Open(context.Background(), "postgres://unused", Options{Collection: bad}); !errors.Is(err, ErrCollectionName) {
+			t.Errorf("%q: %v", bad, err)
+		}
+	}
+}
+
+func TestEstimateUsesStatistics(t *testing.T) {
+	s := fresh(t, Options{})
+	ctx := context.Background()
+	if err := s.SetMeta(ctx, retrieve.Meta{EmbedderVersion: "v", Dimensions: 16}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Upsert(ctx, storetest.Records(3000, 7)); err != nil { // ≥ 1000 rows: analysed
+		t.Fatal(err)
+	}
+	var want int
+	s.pool.QueryRow(ctx, "SELECT count(*) FROM "+s.table+" WHERE scenario = 'privacy_minors' AND lang = 'ja'").Scan(&want)
+	where, args := filterSQL(retrieve.Filter{Scenario: "privacy_minors", Lang: "ja"}, 2)
+	got, err := s.estimate(ctx, where, args)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got < want/2 || got > want*2+5 {
+		t.Errorf("planner estimate %d rows, actual %d", got, want)
+	}
+}
