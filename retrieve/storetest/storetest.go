@@ -38,7 +38,7 @@ func Records(n int, seed uint64) []retrieve.Record {
 		sc := scenarios[min(int(rng.ExpFloat64()*1.2), len(scenarios)-1)]
 		lang := langs[min(int(rng.ExpFloat64()), len(langs)-1)]
 		out[i] = retrieve.Record{Vector: v, Case: datasets.Case{
-			Complaint: datasets.Complaint{ID: fmt.Sprintf("case-%04d", i), Text: fmt.Sprintf("complaint number %d", i), Lang: lang, Scenario: sc, Severity: 1 + i%5, Queue: "payments", Channel: "chat"},
+			Complaint:  datasets.Complaint{ID: fmt.Sprintf("case-%04d", i), Text: fmt.Sprintf("complaint number %d", i), Lang: lang, Scenario: sc, Severity: 1 + i%5, Queue: "payments", Channel: "chat"},
 			Resolution: "checked the logs", Reply: "we fixed it",
 		}}
 		if i%3 == 0 {
