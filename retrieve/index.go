@@ -1,0 +1,105 @@
+package retrieve
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/triagedesk/triage/datasets"
+)
+
+// Index searches a store with the embedder its vectors came from.
+type Index struct {
+	Store    Store
+	Embedder Embedder
+	// BatchSize is how many cases Add embeds and writes at a time
+	// (default 256).
+	BatchSize int
+}
+
+// NewIndex binds an embedder to a store: it creates the collection for
+// the embedder, or checks that the existing one was built with it.
+func NewIndex(ctx context.Context, s Store, e Embedder) (*Index, error) {
+	m := Meta{EmbedderVersion: e.Version(), Dimensions: e.Dimensions()}
+	if l, ok := e.(*Local); ok {
+		state, err := l.MarshalBinary()
+		if err != nil {
+			return nil, err
+		}
+		m.EmbedderState = state
+	}
+	if m.Dimensions == 0 {
+		// A remote embedder learns its size from a first call.
+		v, err := e.Embed(ctx, []string{"dimension probe"})
+		if err != nil {
+			return nil, err
+		}
+		m.Dimensions = len(v[0])
+	}
+	if err := s.SetMeta(ctx, m); err != nil {
+		return nil, err
+	}
+	return &Index{Store: s, Embedder: e}, nil
+}
+
+// LocalFor returns the local embedder a store was built with (restored
+// from the saved state), or, for a new store, one fitted on corpus.
+func LocalFor(ctx context.Context, s Store, corpus []string, opts LocalOptions) (*Local, error) {
+	m, err := s.Meta(ctx)
+	switch {
+	case err == nil && strings.HasPrefix(m.EmbedderVersion, "local/"):
+		return UnmarshalLocal(m.EmbedderState)
+	case err == nil:
+		return nil, fmt.Errorf("%w: the store holds %s vectors; configure that embedder (TRIAGE_EMBED_MODEL) or use another collection", ErrEmbedderMismatch, m.EmbedderVersion)
+	case !errors.Is(err, ErrNoCollection):
+		return nil, err
+	}
+	if len(corpus) == 0 {
+		return nil, errors.New("local embedder: nothing to fit on: ingest some cases first")
+	}
+	return FitLocal(corpus, opts), nil
+}
+
+// Add embeds and upserts cases in batches; progress (optional) is called
+// with the number done after each batch.
+func (ix *Index) Add(ctx context.Context, cases []datasets.Case, progress func(done int)) error {
+	bs := ix.BatchSize
+	if bs <= 0 {
+		bs = 256
+	}
+	for start := 0; start < len(cases); start += bs {
+		batch := cases[start:min(start+bs, len(cases))]
+		texts := make([]string, len(batch))
+		for i, c := range batch {
+			texts[i] = c.Text
+		}
+		vecs, err := ix.Embedder.Embed(ctx, texts)
+		if err != nil {
+			return err
+		}
+		recs := make([]Record, len(batch))
+		for i, c := range batch {
+			recs[i] = Record{Case: c, Vector: vecs[i]}
+		}
+		if err := ix.Store.Upsert(ctx, recs); err != nil {
+			return err
+		}
+		if progress != nil {
+			progress(start + len(batch))
+		}
+	}
+	return nil
+}
+
+// Search returns the k cases most similar to text that match the filter.
+func (ix *Index) Search(ctx context.Context, text string, k int, f Filter) ([]Result, error) {
+	if strings.TrimSpace(text) == "" {
+		return nil, ErrEmptyQuery
+	}
+	v, err := ix.Embedder.Embed(ctx, []string{text})
+	if err != nil {
+		return nil, err
+	}
+	return ix.Store.Search(ctx, v[0], k, f)
+}
