@@ -170,6 +170,9 @@ leaves one row per id.`,
 					progressbar.OptionShowCount(), progressbar.OptionShowIts(), progressbar.OptionClearOnFinish())
 				progress = func(n int) { bar.Set(n) }
 			}
+			if _, ok := ix.Store.(*memstore.Store); ok {
+				ix.BatchSize = 4096 // the embedded store rewrites its file per batch
+			}
 			start := time.Now()
 			if err := ix.Add(ctx, cases, progress); err != nil {
 				return err

@@ -66,6 +66,7 @@ is a terminal.`,
 		},
 	}
 	a.addModelFlags(cmd, &f.modelFlags)
+	cmd.AddCommand(a.evalRetrievalCommand())
 	fl := cmd.Flags()
 	fl.StringArrayVar(&f.data, "data", nil, "labelled JSONL or CSV to evaluate on (repeatable; default: the embedded test split, or all splits with --folds)")
 	fl.StringArrayVar(&f.train, "train", nil, "train a model on this file first (repeatable)")

@@ -129,3 +129,30 @@ func TestEvalErrors(t *testing.T) {
 		})
 	}
 }
+
+func TestEvalRetrieval(t *testing.T) {
+	testStores(t, func(t *testing.T, env map[string]string) {
+		out := filepath.Join(t.TempDir(), "ret")
+		r := cli(t, "", env, "eval", "retrieval", "--pairs", "testdata/pairs.jsonl", "--out", out)
+		if r.code != 0 {
+			t.Fatalf("exit %d: %s", r.code, r.stderr)
+		}
+		var rep eval.RetrievalReport
+		data, err := os.ReadFile(filepath.Join(out, "report.json"))
+		if err != nil || json.Unmarshal(data, &rep) != nil {
+			t.Fatalf("report: %v %s", err, data)
+		}
+		if rep.Queries != 4 || rep.Documents != 4 || rep.RecallAt10 < 0.99 || rep.IndexRecallAt10 < 0.99 || rep.RecallAt1 < 0.5 {
+			t.Errorf("report %+v", rep)
+		}
+		for _, key := range []string{`"recall_at_1"`, `"recall_at_5"`, `"recall_at_10"`, `"mrr"`, `"index_recall_at_10"`} {
+			if !strings.Contains(string(data), key) {
+				t.Errorf("report lacks %s", key)
+			}
+		}
+	})
+	r := cli(t, "", map[string]string{"TRIAGE_DATA_DIR": t.TempDir()}, "eval", "retrieval", "--pairs", "testdata/unseen.jsonl")
+	if r.code != 1 || !strings.Contains(r.stderr, "no positive pairs") {
+		t.Errorf("pairs without positives: exit %d %s", r.code, r.stderr)
+	}
+}

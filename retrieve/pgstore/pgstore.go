@@ -457,3 +457,40 @@ func (s *Store) Drop(ctx context.Context) error {
 	s.dims = 0
 	return nil
 }
+
+// BulkLoad loads many records into an empty collection quickly: the HNSW
+// index is dropped, the rows are copied in, and the index is rebuilt once
+// (pgvector builds an index far faster than it grows one row by row).
+// On a collection that already has rows it is Upsert.
+func (s *Store) BulkLoad(ctx context.Context, recs []retrieve.Record) error {
+	n, err := s.Count(ctx)
+	if err != nil {
+		return err
+	}
+	if n > 0 || len(recs) < 10_000 {
+		return s.Upsert(ctx, recs)
+	}
+	index := pgx.Identifier{s.raw + "_embedding_hnsw"}.Sanitize()
+	if _, err := s.pool.Exec(ctx, "DROP INDEX IF EXISTS "+index); err != nil {
+		return fmt.Errorf("pgstore: bulk load: %w", err)
+	}
+	for start := 0; start < len(recs); start += 50_000 {
+		if err := s.Upsert(ctx, recs[start:min(start+50_000, len(recs))]); err != nil {
+			return err
+		}
+	}
+	conn, err := s.pool.Acquire(ctx)
+	if err != nil {
+		return fmt.Errorf("pgstore: bulk load: %w", err)
+	}
+	defer conn.Release()
+	if _, err := conn.Exec(ctx, "SET maintenance_work_mem = '2GB'"); err != nil {
+		return fmt.Errorf("pgstore: bulk load: %w", err)
+	}
+	if _, err := conn.Exec(ctx, fmt.Sprintf("CREATE INDEX %s ON %s USING hnsw (embedding halfvec_cosine_ops)", index, s.table)); err != nil {
+		return fmt.Errorf("pgstore: bulk load: build index: %w", err)
+	}
+	conn.Exec(ctx, "RESET maintenance_work_mem")
+	_, err = s.pool.Exec(ctx, "ANALYZE "+s.table)
+	return err
+}
