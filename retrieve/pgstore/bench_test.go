@@ -101,7 +101,8 @@ func loadBench(b *testing.B) benchData {
 				ID: fmt.Sprintf("b%07d", i), Text: "synthetic case", Scenario: benchScenarios[zipf(rng, 12, 1.1)], Lang: benchLangs[zipf(rng, 14, 1.6)]}}}
 		}
 		ctx := context.Background()
-		s, err := Open(ctx, databaseURL(b), Options{Collection: fmt.Sprintf("bench_%d", rows)})
+		ef, _ := strconv.Atoi(os.Getenv("TRIAGE_BENCH_EF")) // 0: the store's default
+		s, err := Open(ctx, databaseURL(b), Options{Collection: fmt.Sprintf("bench_%d", rows), EfSearch: ef})
 		if err != nil {
 			benchErr = err
 			return
