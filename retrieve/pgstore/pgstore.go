@@ -192,7 +192,7 @@ func (s *Store) SetMeta(ctx context.Context, m retrieve.Meta) error {
 		return fmt.Errorf("pgstore: dimensions must be 1..4000 for a halfvec HNSW index, got %d", m.Dimensions)
 	}
 	var ddl strings.Builder
-	if err := collectionTmpl.Execute(&ddl, map[string]any{"Table": s.table, "Prefix": s.raw, "Dims": m.Dimensions}); err != nil {
+	if err := collectionTmpl.Execute(&ddl, map[string]any{"Table": s.table, "Prefix": s.raw, "Dims": m.Dimensions, "IndexParams": hnswParams}); err != nil {
 		return fmt.Errorf("pgstore: %w", err)
 	}
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
@@ -223,6 +223,9 @@ func (s *Store) SetMeta(ctx context.Context, m retrieve.Meta) error {
 	s.dims = m.Dimensions
 	return nil
 }
+
+// hnswParams are the HNSW build parameters of every collection.
+const hnswParams = "WITH (m = 24, ef_construction = 200)"
 
 var columns = []string{"id", "text", "lang", "scenario", "severity", "queue", "channel", "resolution", "reply", "compensation", "resolved_at", "embedder_version", "embedding"}
 
@@ -499,7 +502,7 @@ func (s *Store) BulkLoad(ctx context.Context, recs []retrieve.Record) error {
 	if _, err := conn.Exec(ctx, "SET maintenance_work_mem = '2GB'"); err != nil {
 		return fmt.Errorf("pgstore: bulk load: %w", err)
 	}
-	if _, err := conn.Exec(ctx, fmt.Sprintf("CREATE INDEX %s ON %s USING hnsw (embedding halfvec_cosine_ops)", index, s.table)); err != nil {
+	if _, err := conn.Exec(ctx, fmt.Sprintf("CREATE INDEX %s ON %s USING hnsw (embedding halfvec_cosine_ops) %s", index, s.table, hnswParams)); err != nil {
 		return fmt.Errorf("pgstore: bulk load: build index: %w", err)
 	}
 	conn.Exec(ctx, "RESET maintenance_work_mem")
