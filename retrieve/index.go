@@ -61,9 +61,24 @@ func LocalFor(ctx context.Context, s Store, corpus []string, opts LocalOptions) 
 	return FitLocal(corpus, opts), nil
 }
 
+// BulkLoader is a store with a faster path for loading many records into
+// an empty collection (pgstore builds its HNSW index once, afterwards).
+type BulkLoader interface {
+	BulkLoad(ctx context.Context, recs []Record) error
+}
+
+// bulkMin is the smallest load into an empty store that takes the bulk path.
+const bulkMin = 1000
+
 // Add embeds and upserts cases in batches; progress (optional) is called
-// with the number done after each batch.
+// with the number done after each batch. A large first load into a store
+// that can bulk-load is embedded first and loaded in one go.
 func (ix *Index) Add(ctx context.Context, cases []datasets.Case, progress func(done int)) error {
+	if bl, ok := ix.Store.(BulkLoader); ok && len(cases) >= bulkMin {
+		if n, err := ix.Store.Count(ctx); err == nil && n == 0 {
+			return ix.bulk(ctx, bl, cases, progress)
+		}
+	}
 	bs := ix.BatchSize
 	if bs <= 0 {
 		bs = 256
@@ -88,6 +103,35 @@ func (ix *Index) Add(ctx context.Context, cases []datasets.Case, progress func(d
 		if progress != nil {
 			progress(start + len(batch))
 		}
+	}
+	return nil
+}
+
+func (ix *Index) bulk(ctx context.Context, bl BulkLoader, cases []datasets.Case, progress func(done int)) error {
+	recs := make([]Record, len(cases))
+	const chunk = 1024
+	for start := 0; start < len(cases); start += chunk {
+		end := min(start+chunk, len(cases))
+		texts := make([]string, end-start)
+		for i := range texts {
+			texts[i] = cases[start+i].Text
+		}
+		vecs, err := ix.Embedder.Embed(ctx, texts)
+		if err != nil {
+			return err
+		}
+		for i := range texts {
+			recs[start+i] = Record{Case: cases[start+i], Vector: vecs[i]}
+		}
+		if progress != nil {
+			progress(end / 2) // embedding is the first half of the work
+		}
+	}
+	if err := bl.BulkLoad(ctx, recs); err != nil {
+		return err
+	}
+	if progress != nil {
+		progress(len(cases))
 	}
 	return nil
 }

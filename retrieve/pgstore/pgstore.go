@@ -276,8 +276,13 @@ func (s *Store) Upsert(ctx context.Context, recs []retrieve.Record) error {
 		if _, err := tx.CopyFrom(ctx, staging, columns, pgx.CopyFromRows(rows)); err != nil {
 			return err
 		}
-		_, err := tx.Exec(ctx, fmt.Sprintf("INSERT INTO %s (%s) SELECT %s FROM %s ON CONFLICT (id) DO UPDATE SET %s",
-			s.table, strings.Join(columns, ", "), strings.Join(columns, ", "), staging.Sanitize(), strings.Join(set, ", ")))
+		// Rows that did not change are left alone: re-ingesting a file
+		// costs no index maintenance (the embedding follows from the text
+		// and the embedder version).
+		cmp := columns[1 : len(columns)-1]
+		_, err := tx.Exec(ctx, fmt.Sprintf("INSERT INTO %s AS t (%s) SELECT %s FROM %s ON CONFLICT (id) DO UPDATE SET %s WHERE (t.%s) IS DISTINCT FROM (excluded.%s)",
+			s.table, strings.Join(columns, ", "), strings.Join(columns, ", "), staging.Sanitize(), strings.Join(set, ", "),
+			strings.Join(cmp, ", t."), strings.Join(cmp, ", excluded.")))
 		return err
 	})
 	if err != nil {
@@ -482,7 +487,7 @@ func (s *Store) BulkLoad(ctx context.Context, recs []retrieve.Record) error {
 	if err != nil {
 		return err
 	}
-	if n > 0 || len(recs) < 10_000 {
+	if n > 0 || len(recs) < 1_000 {
 		return s.Upsert(ctx, recs)
 	}
 	index := pgx.Identifier{s.raw + "_embedding_hnsw"}.Sanitize()
