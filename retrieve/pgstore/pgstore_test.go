@@ -102,3 +102,34 @@ func TestEstimateUsesStatistics(t *testing.T) {
 		t.Errorf("planner estimate %d rows, actual %d", got, want)
 	}
 }
+
+func TestBulkLoad(t *testing.T) {
+	s := fresh(t, Options{})
+	ctx := context.Background()
+	if err := s.SetMeta(ctx, retrieve.Meta{EmbedderVersion: "v", Dimensions: 16}); err != nil {
+		t.Fatal(err)
+	}
+	recs := storetest.Records(1500, 11)
+	if err := s.BulkLoad(ctx, recs); err != nil {
+		t.Fatal(err)
+	}
+	if n, _ := s.Count(ctx); n != 1500 {
+		t.Fatalf("count %d", n)
+	}
+	var indexed bool
+	s.pool.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM pg_indexes WHERE tablename = $1 AND indexdef LIKE '%hnsw%ef_construction%')", s.raw).Scan(&indexed)
+	if !indexed {
+		t.Error("HNSW index not rebuilt after the bulk load")
+	}
+	res, err := s.Search(ctx, recs[100].Vector, 1, retrieve.Filter{})
+	if err != nil || len(res) != 1 || res[0].ID != recs[100].ID {
+		t.Errorf("search after bulk load: %v %v", res, err)
+	}
+	// A second bulk load into a non-empty collection is an upsert.
+	if err := s.BulkLoad(ctx, recs[:1200]); err != nil {
+		t.Fatal(err)
+	}
+	if n, _ := s.Count(ctx); n != 1500 {
+		t.Errorf("count after re-load %d", n)
+	}
+}
