@@ -60,6 +60,7 @@ type LineError struct {
 	Err  error
 }
 
+// Error formats the error as "file:line: problem".
 func (e *LineError) Error() string { return fmt.Sprintf("%s:%d: %v", e.File, e.Line, e.Err) }
 
 // Unwrap returns the underlying error.

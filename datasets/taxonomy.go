@@ -265,7 +265,7 @@ func (t *Taxonomy) PolicyVariant(id string) (PolicyVariant, bool) {
 	return PolicyVariant{}, false
 }
 
-// Queues returns the queues a case of this scenario and severity goes to:
+// QueuesFor returns the queues a case of this scenario and severity goes to:
 // the scenario's queue first, then any added by severity overrides.
 func (t *Taxonomy) QueuesFor(scenario string, level int) []string {
 	s, ok := t.Scenario(scenario)
