@@ -16,6 +16,10 @@ type Index struct {
 	// BatchSize is how many cases Add embeds and writes at a time
 	// (default 256).
 	BatchSize int
+	// Redact, when set, removes personal data from case texts before they
+	// are embedded or stored, and from queries before they are embedded
+	// (a remote embedder never sees it).
+	Redact func(string) string
 }
 
 // NewIndex binds an embedder to a store: it creates the collection for
@@ -74,6 +78,14 @@ const bulkMin = 1000
 // with the number done after each batch. A large first load into a store
 // that can bulk-load is embedded first and loaded in one go.
 func (ix *Index) Add(ctx context.Context, cases []datasets.Case, progress func(done int)) error {
+	if ix.Redact != nil {
+		cleaned := make([]datasets.Case, len(cases))
+		for i, c := range cases {
+			c.Text, c.Resolution, c.Reply = ix.Redact(c.Text), ix.Redact(c.Resolution), ix.Redact(c.Reply)
+			cleaned[i] = c
+		}
+		cases = cleaned
+	}
 	if bl, ok := ix.Store.(BulkLoader); ok && len(cases) >= bulkMin {
 		if n, err := ix.Store.Count(ctx); err == nil && n == 0 {
 			return ix.bulk(ctx, bl, cases, progress)
@@ -140,6 +152,9 @@ func (ix *Index) bulk(ctx context.Context, bl BulkLoader, cases []datasets.Case,
 func (ix *Index) Search(ctx context.Context, text string, k int, f Filter) ([]Result, error) {
 	if strings.TrimSpace(text) == "" {
 		return nil, ErrEmptyQuery
+	}
+	if ix.Redact != nil {
+		text = ix.Redact(text)
 	}
 	v, err := ix.Embedder.Embed(ctx, []string{text})
 	if err != nil {

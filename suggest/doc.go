@@ -1,3 +1,4 @@
 // Package suggest drafts grounded replies for agents: the prompt, the
-// OpenAI-compatible client, PII redaction and the offline drafter.
+// OpenAI-compatible client and the offline drafter. Personal data is
+// removed by the sub-package redact before any text leaves the process.
 package suggest

@@ -18,6 +18,7 @@ import (
 	"github.com/triagedesk/triage/retrieve"
 	"github.com/triagedesk/triage/retrieve/memstore"
 	"github.com/triagedesk/triage/retrieve/pgstore"
+	"github.com/triagedesk/triage/suggest/redact"
 )
 
 // storeFlags choose the case store and the embedder.
@@ -100,6 +101,7 @@ func (a *app) openIndex(ctx context.Context, f *storeFlags, corpus []string) (*r
 	if err != nil {
 		return fail(err)
 	}
+	ix.Redact = func(text string) string { return redact.Text(text).Text }
 	if seed {
 		start := time.Now()
 		if err := ix.Add(ctx, seedCases, nil); err != nil {

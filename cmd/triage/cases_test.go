@@ -128,3 +128,24 @@ func TestIngestSearchErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestIngestRedacts: personal data never reaches the store.
+func TestIngestRedacts(t *testing.T) {
+	testStores(t, func(t *testing.T, env map[string]string) {
+		col := []string{}
+		if c := env["TRIAGE_TEST_COLLECTION"]; c != "" {
+			col = []string{"--collection", c}
+		}
+		if r := cli(t, "", env, append([]string{"ingest", "--data", "testdata/pii.jsonl"}, col...)...); r.code != 0 {
+			t.Fatalf("ingest: %s", r.stderr)
+		}
+		out := search(t, env, append([]string{"--k", "1", "账号被盗 验证码"}, col...)...)
+		if len(out.Results) != 1 || out.Results[0].ID != "p1" {
+			t.Fatalf("%+v", out.Results)
+		}
+		got := out.Results[0]
+		if strings.Contains(got.Text+got.Reply, "13812345678") || !strings.Contains(got.Text, "[PHONE_1]") || !strings.Contains(got.Reply, "[PHONE_1]") {
+			t.Errorf("stored unredacted: %+v", got)
+		}
+	})
+}
