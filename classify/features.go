@@ -192,6 +192,7 @@ type Vector struct {
 // vectorizer maps hashed n-grams to columns and weights them by TF-IDF.
 type vectorizer struct {
 	features FeatureConfig
+	lexicon  []Concept
 	concepts *conceptMatcher
 	// conceptIDs are the feature hashes of the matcher's concepts.
 	conceptIDs []uint64
@@ -205,7 +206,7 @@ type vectorizer struct {
 // newVectorizer prepares the concept matcher; columns and idf are filled
 // by fitting or loading.
 func newVectorizer(fc FeatureConfig, lexicon []Concept) *vectorizer {
-	v := &vectorizer{features: fc, concepts: newConceptMatcher(lexicon)}
+	v := &vectorizer{features: fc, lexicon: lexicon, concepts: newConceptMatcher(lexicon)}
 	for _, c := range lexicon {
 		v.conceptIDs = append(v.conceptIDs, conceptHash(c.ID))
 	}

@@ -11,6 +11,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"reflect"
 )
 
 // A model file holds one or more models (the scenario model, then
@@ -151,7 +152,11 @@ func ReadBundle(r io.Reader) (Bundle, error) {
 	}
 	var ms []*Model
 	for i := uint32(0); i < count; i++ {
-		m, err := readSection(cr)
+		var prev *vectorizer
+		if i > 0 {
+			prev = ms[i-1].vec
+		}
+		m, err := readSection(cr, prev)
 		if err != nil {
 			return Bundle{}, err
 		}
@@ -175,7 +180,10 @@ func ReadBundle(r io.Reader) (Bundle, error) {
 	return b, nil
 }
 
-func readSection(cr *crcReader) (*Model, error) {
+// readSection reads one model. When prev has the same lexicon (the
+// scenario and severity models of one bundle do), its concept automaton is
+// shared rather than built again.
+func readSection(cr *crcReader, prev *vectorizer) (*Model, error) {
 	hl := cr.u32()
 	if cr.err != nil || hl > maxHeaderBytes {
 		return nil, fmt.Errorf("%w: bad header length", ErrModelCorrupt)
@@ -190,7 +198,12 @@ func readSection(cr *crcReader) (*Model, error) {
 	if cr.err != nil || nf > maxModelFeatures || nc < 2 || int(nc) != len(m.Meta.Labels) || uint64(nf)*uint64(nc) > 1<<28 {
 		return nil, fmt.Errorf("%w: %d features × %d classes for %d labels", ErrModelCorrupt, nf, nc, len(m.Meta.Labels))
 	}
-	vec := newVectorizer(m.Meta.Features, m.Meta.Lexicon)
+	var vec *vectorizer
+	if prev != nil && reflect.DeepEqual(prev.lexicon, m.Meta.Lexicon) {
+		vec = &vectorizer{features: m.Meta.Features, lexicon: prev.lexicon, concepts: prev.concepts, conceptIDs: prev.conceptIDs}
+	} else {
+		vec = newVectorizer(m.Meta.Features, m.Meta.Lexicon)
+	}
 	vec.columns, vec.idf = make(map[uint64]int32, nf), make([]float32, nf)
 	buf := make([]byte, 8*nf)
 	cr.read(buf)
