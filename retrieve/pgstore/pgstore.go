@@ -64,6 +64,9 @@ type Store struct {
 	raw   string // unquoted table name
 	log   *slog.Logger
 	dims  int
+	// version is the collection's embedder version, cached with dims
+	// (written beside every row).
+	version string
 }
 
 // DefaultCollection is the collection the service uses.
@@ -110,7 +113,7 @@ func Open(ctx context.Context, url string, opt Options) (*Store, error) {
 	}
 	s := &Store{pool: pool, opt: opt, raw: raw, table: pgx.Identifier{raw}.Sanitize(), log: opt.Logger}
 	if m, err := s.Meta(ctx); err == nil {
-		s.dims = m.Dimensions
+		s.dims, s.version = m.Dimensions, m.EmbedderVersion
 	} else if !errors.Is(err, retrieve.ErrNoCollection) {
 		pool.Close()
 		return nil, err
@@ -220,7 +223,7 @@ func (s *Store) SetMeta(ctx context.Context, m retrieve.Meta) error {
 		}
 		return fmt.Errorf("pgstore: create collection %s: %w", s.opt.Collection, err)
 	}
-	s.dims = m.Dimensions
+	s.dims, s.version = m.Dimensions, m.EmbedderVersion
 	return nil
 }
 
@@ -235,10 +238,6 @@ var columns = []string{"id", "text", "lang", "scenario", "severity", "queue", "c
 func (s *Store) Upsert(ctx context.Context, recs []retrieve.Record) error {
 	if s.dims == 0 {
 		return retrieve.ErrNoCollection
-	}
-	m, err := s.Meta(ctx)
-	if err != nil {
-		return err
 	}
 	last := map[string]int{}
 	for i, r := range recs {
@@ -262,14 +261,14 @@ func (s *Store) Upsert(ctx context.Context, recs []retrieve.Record) error {
 			resolved = r.ResolvedAt
 		}
 		rows = append(rows, []any{r.ID, r.Text, r.Lang, r.Scenario, int16(r.Severity), r.Queue, r.Channel, r.Resolution, r.Reply,
-			comp, resolved, m.EmbedderVersion, pgvector.NewHalfVector(r.Vector)})
+			comp, resolved, s.version, pgvector.NewHalfVector(r.Vector)})
 	}
 	staging := pgx.Identifier{"staging_" + s.raw}
 	set := make([]string, 0, len(columns)-1)
 	for _, c := range columns[1:] {
 		set = append(set, c+" = excluded."+c)
 	}
-	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, fmt.Sprintf("CREATE TEMP TABLE %s (LIKE %s INCLUDING DEFAULTS) ON COMMIT DROP", staging.Sanitize(), s.table)); err != nil {
 			return err
 		}
@@ -474,7 +473,7 @@ func (s *Store) Drop(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("pgstore: drop: %w", err)
 	}
-	s.dims = 0
+	s.dims, s.version = 0, ""
 	return nil
 }
 
