@@ -1,11 +1,8 @@
 package datasets
 
 import (
-	"bytes"
 	"fmt"
 	"strings"
-
-	"go.yaml.in/yaml/v3"
 )
 
 // Lexicon is the cross-lingual concept lexicon (lexicon.yaml): domain
@@ -36,22 +33,14 @@ func LoadLexicon() (*Lexicon, error) {
 // ParseLexicon parses and checks a lexicon file: unique concept ids, at
 // least one non-empty term each.
 func ParseLexicon(name string, data []byte) (*Lexicon, error) {
-	if len(bytes.TrimSpace(data)) == 0 {
-		return nil, fmt.Errorf("%s: empty file", name)
-	}
-	var root yaml.Node
-	if err := yaml.Unmarshal(data, &root); err != nil {
-		return nil, yamlErrorf(name, err)
-	}
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	dec.KnownFields(true)
 	var lex Lexicon
-	if err := dec.Decode(&lex); err != nil {
-		return nil, yamlErrorf(name, err)
+	root, err := decodeYAML(name, data, &lex)
+	if err != nil {
+		return nil, err
 	}
 	seen := map[string]bool{}
 	for i, c := range lex.Concepts {
-		line := lineOf(&root, "concepts", i)
+		line := lineOf(root, "concepts", i)
 		if c.ID == "" || seen[c.ID] {
 			return nil, fmt.Errorf("%s:%d: duplicate or empty concept id %q", name, line, c.ID)
 		}

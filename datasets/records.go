@@ -73,44 +73,34 @@ const MaxLineBytes = 1 << 20
 // ReadComplaints reads labelled complaints from JSONL. With a non-nil
 // taxonomy every label is checked against it. name is used in errors.
 func ReadComplaints(r io.Reader, name string, tax *Taxonomy) ([]Complaint, error) {
-	var out []Complaint
-	ids := map[string]int{}
-	err := readJSONL(r, name, func(line int, data []byte) error {
-		var c Complaint
-		if err := decodeStrict(data, &c); err != nil {
-			return err
-		}
-		if err := c.validate(tax); err != nil {
-			return err
-		}
-		if prev, ok := ids[c.ID]; ok {
-			return fmt.Errorf("%w: duplicate id %q (first on line %d)", ErrSchema, c.ID, prev)
-		}
-		ids[c.ID] = line
-		out = append(out, c)
-		return nil
-	})
-	return out, err
+	return readRecords(r, name, func(c *Complaint) (string, error) { return c.ID, c.validate(tax) })
 }
 
 // ReadCases reads resolved cases from JSONL. With a non-nil taxonomy the
 // labels and every compensation are checked against it.
 func ReadCases(r io.Reader, name string, tax *Taxonomy) ([]Case, error) {
-	var out []Case
+	return readRecords(r, name, func(c *Case) (string, error) { return c.ID, c.validate(tax) })
+}
+
+// readRecords decodes one strict JSON object a line, validates it and
+// rejects duplicate ids, naming the line of the first occurrence.
+func readRecords[T any](r io.Reader, name string, validate func(*T) (id string, err error)) ([]T, error) {
+	var out []T
 	ids := map[string]int{}
 	err := readJSONL(r, name, func(line int, data []byte) error {
-		var c Case
-		if err := decodeStrict(data, &c); err != nil {
+		var rec T
+		if err := decodeStrict(data, &rec); err != nil {
 			return err
 		}
-		if err := c.validate(tax); err != nil {
+		id, err := validate(&rec)
+		if err != nil {
 			return err
 		}
-		if prev, ok := ids[c.ID]; ok {
-			return fmt.Errorf("%w: duplicate id %q (first on line %d)", ErrSchema, c.ID, prev)
+		if prev, ok := ids[id]; ok {
+			return fmt.Errorf("%w: duplicate id %q (first on line %d)", ErrSchema, id, prev)
 		}
-		ids[c.ID] = line
-		out = append(out, c)
+		ids[id] = line
+		out = append(out, rec)
 		return nil
 	})
 	return out, err

@@ -152,21 +152,13 @@ var ErrInvalidTaxonomy = errors.New("invalid taxonomy")
 // ParseTaxonomy parses and validates a taxonomy file. name is used in
 // error messages, which read "name:line: problem".
 func ParseTaxonomy(name string, data []byte) (*Taxonomy, error) {
-	if len(bytes.TrimSpace(data)) == 0 {
-		return nil, fmt.Errorf("%w: %s: empty file", ErrInvalidTaxonomy, name)
-	}
-	var root yaml.Node
-	if err := yaml.Unmarshal(data, &root); err != nil {
-		return nil, yamlError(name, err)
-	}
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	dec.KnownFields(true)
 	var t Taxonomy
-	if err := dec.Decode(&t); err != nil {
-		return nil, yamlError(name, err)
+	root, err := decodeYAML(name, data, &t)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %s", ErrInvalidTaxonomy, err)
 	}
 	t.Hash = hashBytes(data)
-	if err := t.validate(name, &root); err != nil {
+	if err := t.validate(name, root); err != nil {
 		return nil, err
 	}
 	return &t, nil
@@ -177,16 +169,28 @@ func hashBytes(data []byte) string {
 	return hex.EncodeToString(sum[:])
 }
 
-// yamlErrorf formats a YAML decoding error as "name:line: msg" lines.
-func yamlErrorf(name string, err error) error { return errors.New(yamlMessage(name, err)) }
+// decodeYAML decodes data strictly (unknown fields are errors) into v and
+// also returns the node tree, so validation can name lines. Errors read
+// "name:line: problem".
+func decodeYAML(name string, data []byte, v any) (*yaml.Node, error) {
+	if len(bytes.TrimSpace(data)) == 0 {
+		return nil, fmt.Errorf("%s: empty file", name)
+	}
+	var root yaml.Node
+	if err := yaml.Unmarshal(data, &root); err != nil {
+		return nil, errors.New(yamlMessage(name, err))
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(v); err != nil {
+		return nil, errors.New(yamlMessage(name, err))
+	}
+	return &root, nil
+}
 
 var yamlLine = regexp.MustCompile(`line (\d+): `)
 
-// yamlError rewrites yaml's "line N: msg" into "name:N: msg".
-func yamlError(name string, err error) error {
-	return fmt.Errorf("%w: %s", ErrInvalidTaxonomy, yamlMessage(name, err))
-}
-
+// yamlMessage rewrites yaml's "line N: msg" into "name:N: msg".
 func yamlMessage(name string, err error) string {
 	msg := strings.TrimPrefix(err.Error(), "yaml: ")
 	msg = strings.TrimPrefix(msg, "unmarshal errors:\n")
