@@ -16,19 +16,11 @@ set -euo pipefail
 
 PG_MAJOR="${PG_MAJOR:-15}"
 PG_BIN="/usr/lib/postgresql/${PG_MAJOR}/bin"
-SUDO=""
-if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+# shellcheck source=lib.sh
+. "$(dirname "$0")/lib.sh"
 
 log() { echo "pg.sh: $*" >&2; }
 
-apt_updated=""
-apt_install() {
-	if [ -z "$apt_updated" ]; then
-		$SUDO apt-get update -qq
-		apt_updated=1
-	fi
-	DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "$@" >/dev/null
-}
 
 have_vector() {
 	[ -f "$("$PG_BIN/pg_config" --sharedir 2>/dev/null)/extension/vector.control" ]

@@ -6,16 +6,8 @@
 # only when something must be installed.
 set -euo pipefail
 
-SUDO=""
-if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
-apt_updated=""
-apt_install() {
-	if [ -z "$apt_updated" ]; then
-		$SUDO apt-get update -qq
-		apt_updated=1
-	fi
-	DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "$@" >/dev/null
-}
+# shellcheck source=lib.sh
+. "$(dirname "$0")/lib.sh"
 
 if ! command -v chromium >/dev/null 2>&1 && ! command -v chromium-browser >/dev/null 2>&1; then
 	echo "test-deps: installing chromium (headless report rendering test)"
