@@ -14,6 +14,7 @@ import (
 
 	"github.com/triagedesk/triage/datasets"
 	"github.com/triagedesk/triage/retrieve"
+	"github.com/triagedesk/triage/retrieve/storetest"
 )
 
 // The search benchmark: TRIAGE_BENCH_ROWS synthetic cases (default
@@ -131,30 +132,6 @@ func loadBench(b *testing.B) benchData {
 	return bench
 }
 
-func exactIDs(recs []retrieve.Record, q []float32, k int, f retrieve.Filter) []string {
-	type sc struct {
-		id string
-		v  float32
-	}
-	var all []sc
-	for _, r := range recs {
-		if (f.Scenario != "" && r.Scenario != f.Scenario) || (f.Lang != "" && r.Lang != f.Lang) {
-			continue
-		}
-		var d float32
-		for i := range q {
-			d += q[i] * r.Vector[i]
-		}
-		all = append(all, sc{r.ID, d})
-	}
-	sort.Slice(all, func(i, j int) bool { return all[i].v > all[j].v })
-	var ids []string
-	for i := 0; i < k && i < len(all); i++ {
-		ids = append(ids, all[i].id)
-	}
-	return ids
-}
-
 func BenchmarkSearch(b *testing.B) {
 	d := loadBench(b)
 	ctx := context.Background()
@@ -194,7 +171,7 @@ func BenchmarkSearch(b *testing.B) {
 				if err != nil {
 					b.Fatal(err)
 				}
-				want := exactIDs(d.recs, q, 10, fc.f)
+				want := storetest.ExactTopK(d.recs, q, 10, fc.f)
 				got := map[string]bool{}
 				for _, r := range res {
 					got[r.ID] = true

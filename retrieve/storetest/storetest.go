@@ -49,8 +49,8 @@ func Records(n int, seed uint64) []retrieve.Record {
 	return out
 }
 
-// exactTopK is the reference answer: brute-force cosine.
-func exactTopK(recs []retrieve.Record, q []float32, k int, f retrieve.Filter) []string {
+// ExactTopK is the reference answer: brute-force cosine.
+func ExactTopK(recs []retrieve.Record, q []float32, k int, f retrieve.Filter) []string {
 	type s struct {
 		id    string
 		score float64
@@ -154,7 +154,7 @@ func Run(t *testing.T, open Open) {
 		filters := []retrieve.Filter{{}, {Scenario: "payment_recharge"}, {Lang: "ja"}, {Scenario: "privacy_minors", Lang: "ja"}, {Scenario: "order_delivery", Lang: "en"}}
 		for _, f := range filters {
 			for _, q := range queries {
-				want := exactTopK(recs, q.Vector, 10, f)
+				want := ExactTopK(recs, q.Vector, 10, f)
 				got, err := s.Search(ctx, q.Vector, 10, f)
 				if err != nil {
 					t.Fatalf("filter %+v: %v", f, err)
