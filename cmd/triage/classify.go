@@ -15,6 +15,8 @@ import (
 	"github.com/triagedesk/triage/datasets"
 )
 
+var errNoInput = errors.New("no text: give TEXT or pipe it on stdin")
+
 type classifyFlags struct {
 	modelFlags
 	jsonl     bool

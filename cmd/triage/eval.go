@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -248,7 +249,7 @@ func readItems(path string, f evalFlags, tax *datasets.Taxonomy) ([]eval.Item, s
 	if err != nil {
 		return nil, "", err
 	}
-	rows, err := datasets.ReadTable(strings.NewReader(string(data)), path, datasets.TableOptions{TextField: f.textField, LabelField: f.labelField})
+	rows, err := datasets.ReadTable(bytes.NewReader(data), path, datasets.TableOptions{TextField: f.textField, LabelField: f.labelField})
 	if err != nil {
 		return nil, "", err
 	}

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 	"hash/fnv"
 	"os"
@@ -216,5 +215,3 @@ func idHash(seed uint64, r datasets.Row) uint64 {
 	h.Write([]byte(strconv.FormatUint(seed, 10) + "/" + r.ID + "/" + strconv.Itoa(r.Line)))
 	return h.Sum64()
 }
-
-var errNoInput = errors.New("no text: give TEXT or pipe it on stdin")
