@@ -8,6 +8,8 @@ import (
 	"time"
 
 	openai "github.com/sashabaranov/go-openai"
+
+	"github.com/triagedesk/triage/llm"
 )
 
 // OpenAIOptions configure an embedder behind any OpenAI-compatible
@@ -87,7 +89,7 @@ func (e *OpenAI) embedBatch(ctx context.Context, batch []string) ([][]float32, e
 	var err error
 	for attempt := 0; ; attempt++ {
 		resp, err = e.client.CreateEmbeddings(ctx, req)
-		if err == nil || attempt >= e.opt.Retries || !retryable(err) {
+		if err == nil || attempt >= e.opt.Retries || !llm.Retryable(err) {
 			break
 		}
 		wait := e.opt.Backoff << attempt
@@ -117,17 +119,4 @@ func (e *OpenAI) embedBatch(ctx context.Context, batch []string) ([][]float32, e
 		vecs[d.Index] = d.Embedding
 	}
 	return vecs, nil
-}
-
-// retryable: rate limits and server errors, not client errors.
-func retryable(err error) bool {
-	var apiErr *openai.APIError
-	if errors.As(err, &apiErr) {
-		return apiErr.HTTPStatusCode == http.StatusTooManyRequests || apiErr.HTTPStatusCode >= 500
-	}
-	var reqErr *openai.RequestError
-	if errors.As(err, &reqErr) {
-		return reqErr.HTTPStatusCode == http.StatusTooManyRequests || reqErr.HTTPStatusCode >= 500
-	}
-	return false
 }

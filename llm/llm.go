@@ -1,0 +1,265 @@
+// Package llm is the chat client behind every LLM call the service makes:
+// any OpenAI-compatible endpoint (OpenAI, vLLM, Ollama, llama.cpp's
+// server) through go-openai, with each call bounded by the caller's
+// context and a default timeout, and one retry on 429 and 5xx.
+package llm
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"time"
+
+	openai "github.com/sashabaranov/go-openai"
+)
+
+// Errors callers branch on; all are wrapped with context.
+var (
+	// ErrEmpty: the endpoint answered without any content.
+	ErrEmpty = errors.New("empty response")
+	// ErrIncomplete: the answer stopped before the model finished (a
+	// stream cut mid-way, or the token limit reached).
+	ErrIncomplete = errors.New("incomplete response")
+	// ErrMalformed: the response could not be decoded.
+	ErrMalformed = errors.New("malformed response")
+)
+
+// Defaults for Options.
+const (
+	DefaultTimeout = 30 * time.Second
+	DefaultBackoff = 500 * time.Millisecond
+)
+
+// Options configure a Client.
+type Options struct {
+	BaseURL string // OPENAI_BASE_URL, e.g. http://localhost:11434/v1
+	APIKey  string // OPENAI_API_KEY (may be empty for local servers)
+	Model   string // TRIAGE_CHAT_MODEL
+	// Timeout bounds each call, retry included (default DefaultTimeout);
+	// the caller's context may end it sooner.
+	Timeout time.Duration
+	// Backoff is the wait before the one retry (default DefaultBackoff).
+	Backoff time.Duration
+	// HTTPClient overrides the transport (tests, proxies).
+	HTTPClient *http.Client
+}
+
+// Role is who speaks a message.
+type Role string
+
+// The roles of a chat.
+const (
+	System    Role = openai.ChatMessageRoleSystem
+	User      Role = openai.ChatMessageRoleUser
+	Assistant Role = openai.ChatMessageRoleAssistant
+)
+
+// Message is one turn of a chat.
+type Message struct {
+	Role    Role
+	Content string
+}
+
+// Schema asks for an answer that is one JSON object matching a JSON
+// Schema (response_format json_schema, strict).
+type Schema struct {
+	Name   string
+	Schema json.RawMessage
+}
+
+// Request is one chat completion.
+type Request struct {
+	Messages    []Message
+	Temperature float32
+	MaxTokens   int     // 0: the server's default
+	Schema      *Schema // nil: free text
+}
+
+// Client calls one chat model at one endpoint. It is safe for concurrent
+// use.
+type Client struct {
+	client *openai.Client
+	opt    Options
+}
+
+// New returns a client; it does no I/O.
+func New(opt Options) (*Client, error) {
+	if opt.Model == "" {
+		return nil, errors.New("llm: no model (set TRIAGE_CHAT_MODEL)")
+	}
+	if opt.BaseURL == "" {
+		return nil, errors.New("llm: no endpoint (set OPENAI_BASE_URL)")
+	}
+	if opt.Timeout <= 0 {
+		opt.Timeout = DefaultTimeout
+	}
+	if opt.Backoff <= 0 {
+		opt.Backoff = DefaultBackoff
+	}
+	cfg := openai.DefaultConfig(opt.APIKey)
+	cfg.BaseURL = opt.BaseURL
+	if opt.HTTPClient != nil {
+		cfg.HTTPClient = opt.HTTPClient
+	}
+	return &Client{client: openai.NewClientWithConfig(cfg), opt: opt}, nil
+}
+
+// Model is the model name, as sent to the endpoint.
+func (c *Client) Model() string { return c.opt.Model }
+
+func (c *Client) request(r Request, stream bool) openai.ChatCompletionRequest {
+	req := openai.ChatCompletionRequest{
+		Model:       c.opt.Model,
+		Temperature: r.Temperature,
+		MaxTokens:   r.MaxTokens,
+		Stream:      stream,
+	}
+	for _, m := range r.Messages {
+		req.Messages = append(req.Messages, openai.ChatCompletionMessage{Role: string(m.Role), Content: m.Content})
+	}
+	if r.Schema != nil {
+		req.ResponseFormat = &openai.ChatCompletionResponseFormat{
+			Type: openai.ChatCompletionResponseFormatTypeJSONSchema,
+			JSONSchema: &openai.ChatCompletionResponseFormatJSONSchema{
+				Name: r.Schema.Name, Schema: r.Schema.Schema, Strict: true,
+			},
+		}
+	}
+	return req
+}
+
+// Complete returns the whole answer.
+func (c *Client) Complete(ctx context.Context, r Request) (string, error) {
+	ctx, cancel := context.WithTimeout(ctx, c.opt.Timeout)
+	defer cancel()
+	var resp openai.ChatCompletionResponse
+	err := c.retry(ctx, func() (err error) {
+		resp, err = c.client.CreateChatCompletion(ctx, c.request(r, false))
+		return err
+	})
+	if err != nil {
+		return "", c.wrap(err)
+	}
+	if len(resp.Choices) == 0 || resp.Choices[0].Message.Content == "" {
+		return "", fmt.Errorf("llm: %s: %w", c.opt.Model, ErrEmpty)
+	}
+	ch := resp.Choices[0]
+	if ch.FinishReason == openai.FinishReasonLength {
+		return "", fmt.Errorf("llm: %s: %w: token limit reached", c.opt.Model, ErrIncomplete)
+	}
+	return ch.Message.Content, nil
+}
+
+// JSON asks for an answer matching r.Schema and decodes it into out.
+func (c *Client) JSON(ctx context.Context, r Request, out any) error {
+	if r.Schema == nil {
+		return errors.New("llm: JSON needs a schema")
+	}
+	text, err := c.Complete(ctx, r)
+	if err != nil {
+		return err
+	}
+	if err := json.Unmarshal([]byte(text), out); err != nil {
+		return fmt.Errorf("llm: %s: %w: %v", c.opt.Model, ErrMalformed, err)
+	}
+	return nil
+}
+
+// Stream calls fn with each piece of the answer as it arrives and returns
+// the whole answer. An error from fn stops the stream and is returned.
+// Only opening the stream is retried: once text has reached fn, a failure
+// is returned as it is.
+func (c *Client) Stream(ctx context.Context, r Request, fn func(delta string) error) (string, error) {
+	ctx, cancel := context.WithTimeout(ctx, c.opt.Timeout)
+	defer cancel()
+	var stream *openai.ChatCompletionStream
+	err := c.retry(ctx, func() (err error) {
+		stream, err = c.client.CreateChatCompletionStream(ctx, c.request(r, true))
+		return err
+	})
+	if err != nil {
+		return "", c.wrap(err)
+	}
+	defer stream.Close()
+	var (
+		text   []byte
+		finish openai.FinishReason
+	)
+	for {
+		chunk, err := stream.Recv()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if errors.Is(err, io.ErrUnexpectedEOF) {
+			return string(text), fmt.Errorf("llm: %s: %w: %v", c.opt.Model, ErrIncomplete, err)
+		}
+		if err != nil {
+			return string(text), c.wrap(err)
+		}
+		if len(chunk.Choices) == 0 {
+			continue
+		}
+		ch := chunk.Choices[0]
+		if d := ch.Delta.Content; d != "" {
+			text = append(text, d...)
+			if err := fn(d); err != nil {
+				return string(text), err
+			}
+		}
+		if ch.FinishReason != "" {
+			finish = ch.FinishReason
+		}
+	}
+	switch {
+	case ctx.Err() != nil:
+		return string(text), c.wrap(ctx.Err())
+	case finish == openai.FinishReasonLength:
+		return string(text), fmt.Errorf("llm: %s: %w: token limit reached", c.opt.Model, ErrIncomplete)
+	case finish == "":
+		return string(text), fmt.Errorf("llm: %s: %w: stream ended without a finish reason", c.opt.Model, ErrIncomplete)
+	case len(text) == 0:
+		return "", fmt.Errorf("llm: %s: %w", c.opt.Model, ErrEmpty)
+	}
+	return string(text), nil
+}
+
+// retry runs call, and once more after the backoff when it failed with a
+// rate limit or a server error.
+func (c *Client) retry(ctx context.Context, call func() error) error {
+	err := call()
+	if err == nil || !Retryable(err) {
+		return err
+	}
+	select {
+	case <-ctx.Done():
+		return err
+	case <-time.After(c.opt.Backoff):
+	}
+	return call()
+}
+
+func (c *Client) wrap(err error) error {
+	var syn *json.SyntaxError
+	var typ *json.UnmarshalTypeError
+	if errors.As(err, &syn) || errors.As(err, &typ) || errors.Is(err, io.ErrUnexpectedEOF) {
+		return fmt.Errorf("llm: %s: %w: %v", c.opt.Model, ErrMalformed, err)
+	}
+	return fmt.Errorf("llm: %s: %w", c.opt.Model, err)
+}
+
+// Retryable reports whether err is a rate limit or a server error, the
+// failures worth trying again.
+func Retryable(err error) bool {
+	var apiErr *openai.APIError
+	if errors.As(err, &apiErr) {
+		return apiErr.HTTPStatusCode == http.StatusTooManyRequests || apiErr.HTTPStatusCode >= 500
+	}
+	var reqErr *openai.RequestError
+	if errors.As(err, &reqErr) {
+		return reqErr.HTTPStatusCode == http.StatusTooManyRequests || reqErr.HTTPStatusCode >= 500
+	}
+	return false
+}
