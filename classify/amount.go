@@ -20,9 +20,9 @@ type Amount struct {
 	Text     string  `json:"text"` // as written
 }
 
-// amountParser finds amounts with a currency in text: "¥328", "648元",
+// AmountFinder finds amounts with a currency in text: "¥328", "648元",
 // "$49.99", "1.200 €", "₩55,000", "R$ 89,90", "2万元", "38만원", "2tr đ".
-type amountParser struct {
+type AmountFinder struct {
 	re       *regexp.Regexp
 	currency map[string]datasets.Currency // lower-cased symbol → currency
 }
@@ -38,8 +38,9 @@ var multipliers = map[string]float64{
 	"mil": 1e3, "mille": 1e3, "tys": 1e3, "тыс": 1e3, "млн": 1e6, "bin": 1e3, "milyon": 1e6,
 }
 
-func newAmountParser(tax *datasets.Taxonomy) *amountParser {
-	p := &amountParser{currency: map[string]datasets.Currency{}}
+// NewAmountFinder knows the currencies and symbols of tax.
+func NewAmountFinder(tax *datasets.Taxonomy) *AmountFinder {
+	p := &AmountFinder{currency: map[string]datasets.Currency{}}
 	var syms []string
 	for _, c := range tax.Currencies {
 		for _, s := range c.Symbols {
@@ -66,9 +67,14 @@ func newAmountParser(tax *datasets.Taxonomy) *amountParser {
 	return p
 }
 
-// find returns every amount in text, converted to the base currency.
-func (p *amountParser) find(text string) []Amount {
+// Find returns every amount in text, converted to the base currency.
+func (p *AmountFinder) Find(text string) []Amount {
 	lower := strings.ToLower(text)
+	if len(lower) != len(text) {
+		// Lower-casing changed byte offsets (e.g. Turkish İ): quote the
+		// lower-cased text rather than cut the original at wrong places.
+		text = lower
+	}
 	var out []Amount
 	for _, m := range p.re.FindAllStringSubmatchIndex(lower, -1) {
 		var sym, num, mult string

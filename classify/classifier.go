@@ -3,6 +3,7 @@ package classify
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -143,18 +144,55 @@ func (c *Classifier) Classify(text string) (Result, error) {
 		res.review(ReasonLanguage)
 	}
 
-	if c.Taxonomy != nil && top.Label != OutOfScope {
-		sev := c.severity(text, res.Language.Code, top.Label)
-		res.Severity = &sev
-		res.Queues = c.Taxonomy.QueuesFor(top.Label, sev.Level)
-		res.Queue = res.Queues[0]
-		if l, ok := c.Taxonomy.Level(sev.Level); ok {
-			res.SLAMinutes = l.SLAMinutes
-			due := c.Now().UTC().Add(time.Duration(l.SLAMinutes) * time.Minute).Truncate(time.Second)
-			res.DueAt = &due
-		}
-	}
+	c.route(text, &res)
 	return res, nil
+}
+
+// route fills severity, queues and deadline for res.Scenario.
+func (c *Classifier) route(text string, res *Result) {
+	res.Severity, res.Queue, res.Queues, res.SLAMinutes, res.DueAt = nil, "", nil, 0, nil
+	label := res.Scenario.Label
+	if c.Taxonomy == nil || label == OutOfScope {
+		return
+	}
+	if _, ok := c.Taxonomy.Scenario(label); !ok {
+		return
+	}
+	sev := c.severity(text, res.Language.Code, label)
+	res.Severity = &sev
+	res.Queues = c.Taxonomy.QueuesFor(label, sev.Level)
+	res.Queue = res.Queues[0]
+	if l, ok := c.Taxonomy.Level(sev.Level); ok {
+		res.SLAMinutes = l.SLAMinutes
+		due := c.Now().UTC().Add(time.Duration(l.SLAMinutes) * time.Minute).Truncate(time.Second)
+		res.DueAt = &due
+	}
+}
+
+// Reassign returns res (the result of Classify for text) with scenario
+// as its scenario, and severity, queues and deadline worked out again for
+// it: for when another judge (an LLM, an agent) settles a case the model
+// was unsure of. The scenario keeps the model's probability for it (0
+// when it was not among the alternatives); review reasons are left to the
+// caller.
+func (c *Classifier) Reassign(text string, res Result, scenario string) Result {
+	if scenario == res.Scenario.Label {
+		return res
+	}
+	chosen := Scored{Label: scenario}
+	alts := []Scored{res.Scenario}
+	for _, a := range res.Alternatives {
+		if a.Label == scenario {
+			chosen = a
+			continue
+		}
+		alts = append(alts, a)
+	}
+	res.Scenario = chosen
+	res.Alternatives = alts[:min(len(alts), 3)]
+	res.ReviewReasons = slices.Clone(res.ReviewReasons)
+	c.route(text, &res)
+	return res
 }
 
 // severity: the rule level (scenario default raised by signals), or, with

@@ -199,3 +199,35 @@ func TestScenarioAccuracy(t *testing.T) {
 		t.Errorf("scenario accuracy %.3f fell below 0.62", acc)
 	}
 }
+
+func TestReassign(t *testing.T) {
+	c := newTestClassifier(t)
+	text := "I was charged twice for the same top-up and only one went through, please sort it out"
+	res, err := c.Classify(text)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := c.Reassign(text, res, res.Scenario.Label); got.Scenario != res.Scenario || got.Queue != res.Queue {
+		t.Errorf("reassigning to the same scenario changed the result: %+v", got)
+	}
+	target := "privacy_minors"
+	if res.Scenario.Label == target {
+		t.Fatalf("fixture classified as %s already", target)
+	}
+	got := c.Reassign(text, res, target)
+	if got.Scenario.Label != target || got.Queue != "legal_compliance" {
+		t.Fatalf("reassigned: scenario %v queue %q", got.Scenario, got.Queue)
+	}
+	if got.Alternatives[0] != res.Scenario {
+		t.Errorf("the model's top %v should lead the alternatives, got %v", res.Scenario, got.Alternatives)
+	}
+	if got.Severity == nil || got.SLAMinutes == 0 || got.DueAt == nil {
+		t.Errorf("severity and deadline not worked out: %+v", got)
+	}
+	if res.Scenario.Label == target || res.Queue == "legal_compliance" {
+		t.Error("Reassign changed its argument")
+	}
+	if oos := c.Reassign(text, res, OutOfScope); oos.Queue != "" || oos.Severity != nil {
+		t.Errorf("oos is not routed: %+v", oos)
+	}
+}

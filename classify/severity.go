@@ -40,11 +40,11 @@ type signalMatcher struct {
 type escalator struct {
 	tax     *datasets.Taxonomy
 	signals []signalMatcher
-	amounts *amountParser
+	amounts *AmountFinder
 }
 
 func newEscalator(tax *datasets.Taxonomy) *escalator {
-	e := &escalator{tax: tax, amounts: newAmountParser(tax)}
+	e := &escalator{tax: tax, amounts: NewAmountFinder(tax)}
 	for _, s := range tax.Escalation.Signals {
 		m := signalMatcher{signal: s, phrases: map[string][]phrase{}}
 		for lang, ps := range s.Phrases {
@@ -145,7 +145,7 @@ func (e *escalator) assess(text, lang, scenario string) Severity {
 			sev.raise(m.signal.MinLevel, fmt.Sprintf("%s: %s (%q)", m.signal.ID, m.signal.Reason.In("en"), p))
 		}
 	}
-	sev.Amounts = e.amounts.find(text)
+	sev.Amounts = e.amounts.Find(text)
 	if len(sev.Amounts) > 0 {
 		max := sev.Amounts[0]
 		for _, a := range sev.Amounts[1:] {

@@ -33,7 +33,7 @@ func TestParseNumber(t *testing.T) {
 
 func TestFindAmounts(t *testing.T) {
 	tax, _, _, _ := loadFixture(t)
-	p := newAmountParser(tax)
+	p := NewAmountFinder(tax)
 	tests := []struct {
 		text     string
 		currency string
@@ -55,9 +55,11 @@ func TestFindAmounts(t *testing.T) {
 		{"3万円課金しました", "JPY", 30000},
 		{"2.300 € retirados", "EUR", 2300},
 		{"4 bin TL'lik skin", "TRY", 4000},
+		{"promise me 10000 yuan now", "CNY", 10000},
+		{"İade edilmedi, 250 TL kayıp", "TRY", 250}, // İ lower-cases to 3 bytes
 	}
 	for _, tt := range tests {
-		got := p.find(tt.text)
+		got := p.Find(tt.text)
 		if len(got) == 0 {
 			t.Errorf("find(%q): nothing found", tt.text)
 			continue
@@ -67,7 +69,7 @@ func TestFindAmounts(t *testing.T) {
 		}
 	}
 	for _, text := range []string{"订单号 4200001987 还没发货", "level 648 boss", "3 days ago", "call 555-0199", "1,2,3 go"} {
-		if got := p.find(text); len(got) != 0 {
+		if got := p.Find(text); len(got) != 0 {
 			t.Errorf("find(%q) = %+v, want no amount", text, got)
 		}
 	}

@@ -45,6 +45,7 @@ type Taxonomy struct {
 	Currencies     []Currency      `yaml:"currencies"`
 	Escalation     Escalation      `yaml:"escalation"`
 	Compensation   Policy          `yaml:"compensation"`
+	Drafting       Drafting        `yaml:"drafting"`
 
 	// Hash is the hex SHA-256 of the file the taxonomy was parsed from, so a
 	// trained model can record which taxonomy it was trained against.
@@ -73,13 +74,44 @@ type QueueOverride struct {
 
 // Scenario is one complaint scenario with its routing defaults.
 type Scenario struct {
-	ID                  string  `yaml:"id"`
-	Name                Text    `yaml:"name"`
-	Description         Text    `yaml:"description"`
-	Queue               string  `yaml:"queue"`
-	DefaultSeverity     int     `yaml:"default_severity"`
-	ConfidenceThreshold float64 `yaml:"confidence_threshold"`
-	CompensationPolicy  string  `yaml:"compensation_policy"`
+	ID                  string   `yaml:"id"`
+	Name                Text     `yaml:"name"`
+	Description         Text     `yaml:"description"`
+	Queue               string   `yaml:"queue"`
+	DefaultSeverity     int      `yaml:"default_severity"`
+	ConfidenceThreshold float64  `yaml:"confidence_threshold"`
+	CompensationPolicy  string   `yaml:"compensation_policy"`
+	Guidance            Guidance `yaml:"guidance"`
+}
+
+// Guidance is what replies say and agents do for one scenario.
+type Guidance struct {
+	// Reply tells the customer, in their language, what we are doing.
+	Reply Text `yaml:"reply"`
+	// Ask lists what to ask the customer for when the evidence is thin
+	// (it follows Drafting.AskIntro).
+	Ask Text `yaml:"ask"`
+	// NextSteps are the agent's checklist.
+	NextSteps []Text `yaml:"next_steps"`
+}
+
+// Drafting holds the customer-facing phrases replies are assembled from
+// when no LLM writes them, in each language. {n}, {amount} and {cases}
+// are filled in by the drafter.
+type Drafting struct {
+	Greeting             Text `yaml:"greeting"`
+	SLAMinutes           Text `yaml:"sla_minutes"`           // with {n}
+	SLAHours             Text `yaml:"sla_hours"`             // with {n}
+	CompensationAmount   Text `yaml:"compensation_amount"`   // with {amount}
+	CompensationGoodwill Text `yaml:"compensation_goodwill"` // with {amount}
+	CompensationPending  Text `yaml:"compensation_pending"`
+	SimilarCases         Text `yaml:"similar_cases"` // with {cases}
+	AskIntro             Text `yaml:"ask_intro"`
+	Closing              Text `yaml:"closing"`
+	// PromiseTerms are lower-case words (or stems) that make a sentence
+	// a promise of money, by language: a draft's amounts are checked in
+	// such sentences.
+	PromiseTerms map[string][]string `yaml:"promise_terms"`
 }
 
 // Currency converts amounts found in complaints into the base currency.
@@ -358,6 +390,40 @@ func (t *Taxonomy) delayPercent(days int) float64 {
 	return 0
 }
 
+// validateDrafting: every phrase in English, and each placeholder in
+// every language it is written in.
+func (t *Taxonomy) validateDrafting(fail func(path []any, format string, args ...any)) {
+	d := t.Drafting
+	for _, f := range []struct {
+		key, placeholder string
+		text             Text
+	}{
+		{"greeting", "", d.Greeting}, {"sla_minutes", "{n}", d.SLAMinutes}, {"sla_hours", "{n}", d.SLAHours},
+		{"compensation_amount", "{amount}", d.CompensationAmount}, {"compensation_goodwill", "{amount}", d.CompensationGoodwill},
+		{"compensation_pending", "", d.CompensationPending}, {"similar_cases", "{cases}", d.SimilarCases},
+		{"ask_intro", "", d.AskIntro}, {"closing", "", d.Closing},
+	} {
+		if f.text["en"] == "" {
+			fail([]any{"drafting"}, "drafting.%s: missing en", f.key)
+		}
+		for lang, s := range f.text {
+			if f.placeholder != "" && strings.Count(s, f.placeholder) != 1 {
+				fail([]any{"drafting", f.key, lang}, "drafting.%s.%s: must contain %s once", f.key, lang, f.placeholder)
+			}
+		}
+	}
+	if len(d.PromiseTerms["en"]) == 0 {
+		fail([]any{"drafting"}, "drafting.promise_terms: missing en")
+	}
+	for lang, terms := range d.PromiseTerms {
+		for _, term := range terms {
+			if term == "" || term != strings.ToLower(term) {
+				fail([]any{"drafting", "promise_terms", lang}, "drafting.promise_terms.%s: %q must be non-empty lower case", lang, term)
+			}
+		}
+	}
+}
+
 // validate checks cross-references and required values, naming the line
 // of each problem. All problems are reported, joined.
 func (t *Taxonomy) validate(name string, root *yaml.Node) error {
@@ -492,7 +558,11 @@ func (t *Taxonomy) validate(name string, root *yaml.Node) error {
 				fail([]any{"scenarios", i}, "scenario %q: name and description need %s", s.ID, lang)
 			}
 		}
+		if s.Guidance.Reply["en"] == "" || s.Guidance.Ask["en"] == "" || len(s.Guidance.NextSteps) == 0 {
+			fail(at("guidance"), "scenario %q: guidance needs reply and ask in en and at least one next step", s.ID)
+		}
 	}
+	t.validateDrafting(fail)
 	if len(t.Scenarios) == 0 {
 		fail(nil, "no scenarios")
 	}

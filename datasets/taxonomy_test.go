@@ -118,6 +118,22 @@ func TestParseTaxonomyErrors(t *testing.T) {
 				return strings.Replace(s, "confidence_threshold: 0.5\n", "confidence_threshold: 1.5\n", 1)
 			},
 			[]string{"confidence_threshold must be in (0,1)"}, true},
+		{"placeholder lost in a translation",
+			func(s string) string {
+				return strings.Replace(s, `de: "Ein Mitarbeiter unseres Fachteams meldet sich innerhalb von {n} Stunden bei Ihnen."`, `de: "Ein Spezialist meldet sich bald."`, 1)
+			},
+			[]string{"drafting.sla_hours.de: must contain {n} once"}, true},
+		{"guidance without English",
+			func(s string) string {
+				i := strings.Index(s, "    guidance:\n      reply:\n")
+				j := strings.Index(s[i:], "        en: ")
+				k := strings.Index(s[i+j:], "\n")
+				return s[:i+j] + s[i+j+k+1:]
+			},
+			[]string{`scenario "account_security": guidance needs reply and ask in en`}, true},
+		{"upper-case promise term",
+			func(s string) string { return strings.Replace(s, `en: ["compensat"`, `en: ["Compensat"`, 1) },
+			[]string{`drafting.promise_terms.en: "Compensat" must be non-empty lower case`}, true},
 		{"overlapping delay tiers",
 			func(s string) string {
 				return strings.Replace(s, "{min_days: 4, max_days: 7, percent: 10}", "{min_days: 2, max_days: 7, percent: 10}", 1)
@@ -215,6 +231,35 @@ func TestCompensate(t *testing.T) {
 	} {
 		if _, err := tax.Compensate(bad.scenario, bad.loss, bad.currency, bad.delay); !errors.Is(err, bad.want) {
 			t.Errorf("Compensate(%v) error = %v, want %v", bad, err, bad.want)
+		}
+	}
+}
+
+// The shipped taxonomy drafts in every language it lists.
+func TestDraftingCoversEveryLanguage(t *testing.T) {
+	tax, err := LoadTaxonomy()
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := tax.Drafting
+	for _, lang := range tax.Languages {
+		for name, text := range map[string]Text{
+			"greeting": d.Greeting, "sla_minutes": d.SLAMinutes, "sla_hours": d.SLAHours,
+			"compensation_amount": d.CompensationAmount, "compensation_goodwill": d.CompensationGoodwill,
+			"compensation_pending": d.CompensationPending, "similar_cases": d.SimilarCases,
+			"ask_intro": d.AskIntro, "closing": d.Closing,
+		} {
+			if text[lang] == "" {
+				t.Errorf("drafting.%s: no %s", name, lang)
+			}
+		}
+		if len(d.PromiseTerms[lang]) < 5 {
+			t.Errorf("promise_terms.%s: %d terms", lang, len(d.PromiseTerms[lang]))
+		}
+		for _, s := range tax.Scenarios {
+			if s.Guidance.Reply[lang] == "" || s.Guidance.Ask[lang] == "" {
+				t.Errorf("scenario %s: guidance has no %s", s.ID, lang)
+			}
 		}
 	}
 }
