@@ -1,0 +1,93 @@
+package suggest
+
+import (
+	"bytes"
+	"embed"
+	"fmt"
+	"strings"
+	"text/template"
+
+	"github.com/triagedesk/triage/llm"
+	"github.com/triagedesk/triage/retrieve"
+)
+
+//go:embed prompts/*.tmpl
+var promptFS embed.FS
+
+var prompts = template.Must(template.New("").Funcs(template.FuncMap{
+	"minutes":      minutes,
+	"compensation": compensationFact,
+}).ParseFS(promptFS, "prompts/*.tmpl"))
+
+// promptCase is a similar case as the prompt shows it.
+type promptCase struct {
+	ID, Scenario, Lang, Resolution, Reply string
+	Score                                 float64
+}
+
+// Messages builds the chat for a draft: the system rules, then the
+// facts, the cases and the (already redacted) complaint between
+// delimiters.
+func Messages(f Facts, cases []retrieve.Result, complaint string) ([]llm.Message, error) {
+	data := struct {
+		Facts     Facts
+		Cases     []promptCase
+		Complaint string
+	}{Facts: f, Complaint: fence(complaint)}
+	for _, c := range cases {
+		data.Cases = append(data.Cases, promptCase{
+			ID: c.ID, Scenario: c.Scenario, Lang: c.Lang, Score: c.Score,
+			Resolution: fence(anonymous(c.Resolution)), Reply: fence(anonymous(c.Reply)),
+		})
+	}
+	var sys, user bytes.Buffer
+	if err := prompts.ExecuteTemplate(&sys, "system.tmpl", data); err != nil {
+		return nil, fmt.Errorf("suggest: prompt: %w", err)
+	}
+	if err := prompts.ExecuteTemplate(&user, "user.tmpl", data); err != nil {
+		return nil, fmt.Errorf("suggest: prompt: %w", err)
+	}
+	return []llm.Message{{Role: llm.System, Content: sys.String()}, {Role: llm.User, Content: user.String()}}, nil
+}
+
+// fence keeps untrusted text from closing the delimiters around it.
+var fence = strings.NewReplacer("<<<", "‹‹‹", ">>>", "›››").Replace
+
+// anonymous turns another customer's numbered placeholders ([PHONE_1])
+// into bare ones ([PHONE]) so they never map back to this customer's data.
+func anonymous(s string) string { return placeholderRe.ReplaceAllString(s, "[$1]") }
+
+func minutes(n int) string {
+	switch {
+	case n%60 == 0 && n >= 120:
+		return fmt.Sprintf("%d hour%s", n/60, plural(n/60))
+	default:
+		return fmt.Sprintf("%d minute%s", n, plural(n))
+	}
+}
+
+func plural(n int) string {
+	if n == 1 {
+		return ""
+	}
+	return "s"
+}
+
+func compensationFact(c *Compensation) string {
+	if c == nil {
+		return "none applies; offer none."
+	}
+	m, _ := c.Money()
+	switch c.Status {
+	case CompComputed:
+		s := fmt.Sprintf("%s, under the %q policy (%s) for a verified loss of %s", m, c.Policy, c.Description, Money{Amount: c.Loss, Currency: c.Currency})
+		if c.DelayDays > 0 {
+			s += fmt.Sprintf(", resolved %d days late", c.DelayDays)
+		}
+		return s + ". This is the only amount you may mention."
+	case CompFixed:
+		return fmt.Sprintf("a goodwill credit of %s if the problem is confirmed on our side (%q policy: %s). This is the only amount you may mention.", m, c.Policy, c.Description)
+	default:
+		return fmt.Sprintf("the %q policy applies (%s), but the loss is not verified yet: give no amount.", c.Policy, c.Description)
+	}
+}
