@@ -114,9 +114,10 @@ func (c *Client) request(r Request, stream bool) openai.ChatCompletionRequest {
 	req := openai.ChatCompletionRequest{
 		Model:       c.opt.Model,
 		Temperature: r.Temperature,
-		MaxTokens:   r.MaxTokens,
 		Stream:      stream,
 	}
+	//lint:ignore SA1019 max_tokens is what vLLM, Ollama and llama.cpp's server read.
+	req.MaxTokens = r.MaxTokens
 	for _, m := range r.Messages {
 		req.Messages = append(req.Messages, openai.ChatCompletionMessage{Role: string(m.Role), Content: m.Content})
 	}

@@ -25,9 +25,9 @@ var (
 // checker holds a draft to the facts, one sentence at a time.
 type checker struct {
 	amounts *classify.AmountFinder
-	terms   []string // words that make a sentence a promise of money
-	allowed []Money  // amounts the facts allow
-	claimed []Money  // amounts the complaint names: may be echoed, not promised
+	terms   []string  // words that make a sentence a promise of money
+	allowed []Money   // amounts the facts allow
+	claimed []Money   // amounts the complaint names: may be echoed, not promised
 	numbers []float64 // numbers the facts state (policy percentages, thresholds)
 	cases   map[string]bool
 	cited   []string
