@@ -48,6 +48,9 @@ type Result struct {
 	NeedsReview   bool       `json:"needs_review"`
 	ReviewReasons []string   `json:"review_reasons"`
 	ModelVersion  string     `json:"model_version"`
+	// DecidedBy names who chose the scenario when it was not the model
+	// (e.g. "llm:qwen2.5:7b"); empty when the model did.
+	DecidedBy string `json:"decided_by,omitempty"`
 }
 
 // Classifier is the whole pipeline for one complaint: language, scenario,
