@@ -35,7 +35,9 @@ func (a *app) addStoreFlags(cmd *cobra.Command, f *storeFlags) {
 	fl := cmd.Flags()
 	fl.StringVar(&f.databaseURL, "database-url", a.getenv("DATABASE_URL"), "PostgreSQL with pgvector (env DATABASE_URL; default: the embedded store)")
 	fl.StringVar(&f.collection, "collection", pgstore.DefaultCollection, "collection of cases")
-	fl.StringVar(&f.dataDir, "data-dir", a.getenv("TRIAGE_DATA_DIR"), "where the embedded store lives (env TRIAGE_DATA_DIR; default: the user cache directory)")
+	if fl.Lookup("data-dir") == nil { // the model flags may have it already
+		fl.StringVar(&f.dataDir, "data-dir", a.getenv("TRIAGE_DATA_DIR"), "where the embedded store lives (env TRIAGE_DATA_DIR; default: the user cache directory)")
+	}
 	fl.StringVar(&f.embedModel, "embed-model", a.getenv("TRIAGE_EMBED_MODEL"), "embedding model at OPENAI_BASE_URL (env TRIAGE_EMBED_MODEL; default: the local embedder)")
 	f.baseURL, f.apiKey = a.getenv("OPENAI_BASE_URL"), a.getenv("OPENAI_API_KEY")
 }

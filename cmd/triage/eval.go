@@ -20,12 +20,14 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/triagedesk/triage/classify"
+	"github.com/triagedesk/triage/classify/cascade"
 	"github.com/triagedesk/triage/datasets"
 	"github.com/triagedesk/triage/eval"
 )
 
 type evalFlags struct {
 	modelFlags
+	chat       chatFlags
 	data       []string
 	train      []string
 	dev        string
@@ -49,6 +51,7 @@ func (a *app) evalCommand() *cobra.Command {
   triage eval --model M --data test.jsonl      a trained model on your data
   triage eval --train train.jsonl --data test.jsonl   train, then evaluate
   triage eval --folds 5 --data all.jsonl       stratified 5-fold cross-validation
+  triage eval --classifier cascade             the model, asking the LLM when it abstains
   triage eval --compare BASE.json NEW.json --max-drop 0.02
                                                exit 3 when accuracy, macro-F1 or
                                                routing accuracy fell by more than 0.02
@@ -67,6 +70,7 @@ is a terminal.`,
 		},
 	}
 	a.addModelFlags(cmd, &f.modelFlags)
+	a.addChatFlags(cmd, &f.chat)
 	cmd.AddCommand(a.evalRetrievalCommand())
 	fl := cmd.Flags()
 	fl.StringArrayVar(&f.data, "data", nil, "labelled JSONL or CSV to evaluate on (repeatable; default: the embedded test split, or all splits with --folds)")
@@ -140,8 +144,11 @@ func (a *app) evaluate(ctx context.Context, f evalFlags) error {
 			if err != nil {
 				return nil, nil, err
 			}
-			c := a.pipeline(det, b, tax, &f.modelFlags)
-			return classifierPredictor{c}, b.Scenario.Labels(), nil
+			cl, err := a.cascade(a.pipeline(det, b, tax, &f.modelFlags), tax, &f.chat)
+			if err != nil {
+				return nil, nil, err
+			}
+			return classifierPredictor{cl}, b.Scenario.Labels(), nil
 		}
 		if r, preds, err = eval.KFold(ctx, trainFn, items, f.folds, f.seed, opt); err != nil {
 			return err
@@ -175,7 +182,11 @@ func (a *app) evaluate(ctx context.Context, f evalFlags) error {
 			return err
 		}
 		opt.Labels = c.Model.Labels()
-		if r, preds, err = eval.Run(ctx, classifierPredictor{c}, items, opt); err != nil {
+		cl, err := a.cascade(c, tax, &f.chat)
+		if err != nil {
+			return err
+		}
+		if r, preds, err = eval.Run(ctx, classifierPredictor{cl}, items, opt); err != nil {
 			return err
 		}
 		r.ModelVersion = c.Model.Meta.Version
@@ -183,7 +194,10 @@ func (a *app) evaluate(ctx context.Context, f evalFlags) error {
 	r.DataHashes = hashes
 	r.Command = "triage " + strings.Join(a.args, " ")
 	r.CreatedAt = time.Now().UTC().Format(time.RFC3339)
-	r.Classifier = "local"
+	r.Classifier = f.chat.classifier
+	if f.chat.classifier != string(cascade.Local) {
+		r.Classifier += ":" + f.chat.model
+	}
 	if f.out != "" {
 		if err := eval.WriteDir(f.out, r, preds); err != nil {
 			return err
@@ -193,10 +207,10 @@ func (a *app) evaluate(ctx context.Context, f evalFlags) error {
 }
 
 // classifierPredictor adapts the classification pipeline to the harness.
-type classifierPredictor struct{ c *classify.Classifier }
+type classifierPredictor struct{ c *cascade.Classifier }
 
-func (p classifierPredictor) Predict(_ context.Context, text string) (eval.Outcome, error) {
-	res, err := p.c.Classify(text)
+func (p classifierPredictor) Predict(ctx context.Context, text string) (eval.Outcome, error) {
+	res, err := p.c.Classify(ctx, text)
 	if err != nil {
 		return eval.Outcome{}, err
 	}
