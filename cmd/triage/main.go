@@ -1,5 +1,5 @@
-// Command triage is the complaint-triage service and its tools: train and
-// classify today; serve, eval, ingest, search and suggest as they land.
+// Command triage is the complaint-triage service and its tools: train,
+// classify, eval, ingest, search and suggest (serve as it lands).
 package main
 
 import (
