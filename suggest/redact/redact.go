@@ -111,21 +111,56 @@ func Text(s string) Redaction {
 		b.WriteString(text[last:])
 		r.Text = b.String()
 	}
-	apply(Email, emailRe, func(string, int, int) bool { return true })
-	apply(CNID, cnIDRe, func(t string, s, e int) bool { return standalone(t, s, e) && validCNID(t[s:e]) })
-	apply(IBAN, ibanRe, func(t string, s, e int) bool { return validIBAN(t[s:e]) })
-	apply(Card, cardRe, func(t string, s, e int) bool {
-		plus := s > 0 && t[s-1] == '+' // +86 138 …: a phone, not a card
-		return !plus && standalone(t, s, e) && !labelled(t, s) && luhn(digits(t[s:e]))
-	})
-	apply(IP, ipv4Re, func(t string, s, e int) bool {
-		_, err := netip.ParseAddr(t[s:e])
-		return standalone(t, s, e) && err == nil
-	})
-	apply(IP, ipv6Re, func(t string, s, e int) bool {
-		a, err := netip.ParseAddr(t[s:e])
-		return err == nil && a.Is6() && strings.Count(t[s:e], ":") >= 2
-	})
+	// Cheap facts about the text decide which patterns can match at all:
+	// most complaints hold few digits and no @, and the patterns are the
+	// cost of redaction.
+	var at, colons, dots, total, run, longest int
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c >= '0' && c <= '9':
+			total++
+			run++
+			longest = max(longest, run)
+			continue
+		case c == '@':
+			at++
+		case c == ':':
+			colons++
+		case c == '.':
+			dots++
+		}
+		run = 0
+	}
+	if at > 0 {
+		apply(Email, emailRe, func(string, int, int) bool { return true })
+	}
+	if total < 7 && colons < 2 {
+		return r // every pattern left needs 7 digits, or colons for IPv6
+	}
+	if longest >= 17 {
+		apply(CNID, cnIDRe, func(t string, s, e int) bool { return standalone(t, s, e) && validCNID(t[s:e]) })
+	}
+	if total >= 8 {
+		apply(IBAN, ibanRe, func(t string, s, e int) bool { return validIBAN(t[s:e]) })
+	}
+	if total >= 13 {
+		apply(Card, cardRe, func(t string, s, e int) bool {
+			plus := s > 0 && t[s-1] == '+' // +86 138 …: a phone, not a card
+			return !plus && standalone(t, s, e) && !labelled(t, s) && luhn(digits(t[s:e]))
+		})
+	}
+	if dots >= 3 {
+		apply(IP, ipv4Re, func(t string, s, e int) bool {
+			_, err := netip.ParseAddr(t[s:e])
+			return standalone(t, s, e) && err == nil
+		})
+	}
+	if colons >= 2 {
+		apply(IP, ipv6Re, func(t string, s, e int) bool {
+			a, err := netip.ParseAddr(t[s:e])
+			return err == nil && a.Is6() && strings.Count(t[s:e], ":") >= 2
+		})
+	}
 	apply(Phone, phoneRe, func(t string, s, e int) bool {
 		d := digits(t[s:e])
 		return standalone(t, s, e) && len(d) >= 7 && len(d) <= 15 && !labelled(t, s) && !dateLike(t[s:e])

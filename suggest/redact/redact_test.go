@@ -112,3 +112,18 @@ func FuzzText(f *testing.F) {
 		}
 	})
 }
+
+func BenchmarkText(b *testing.B) {
+	for _, bm := range []struct{ name, text string }{
+		{"no digits", "客服态度太差了，电话打了三次都没人接，问题到现在也没解决，我要投诉到底"},
+		{"amounts and dates", "I was charged $49.99 twice on 2024-03-05 at 14:32 and again on 03/06, order 88231, please refund both"},
+		{"personal data", "充了648元没到账，订单号4200001987365，手机13812345678，邮箱 wang.lei@example.com，身份证11010519491231002X"},
+	} {
+		b.Run(bm.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				Text(bm.text)
+			}
+		})
+	}
+}
