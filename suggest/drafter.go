@@ -62,6 +62,12 @@ type Drafter struct {
 	LLM Generator
 	// MaxCases is how many similar cases the draft may rely on (default 3).
 	MaxCases int
+	// MinScore is the similarity a case needs to count as evidence; below
+	// it the draft asks the customer for details (default DefaultMinScore).
+	MinScore float64
+	// QuoteScore is the similarity a case needs for the offline draft to
+	// reuse a sentence of its reply (default DefaultQuoteScore).
+	QuoteScore float64
 	// AgentLanguage is the language of next steps (default "en").
 	AgentLanguage string
 	Logger        *slog.Logger
@@ -74,7 +80,7 @@ func New(tax *datasets.Taxonomy, gen Generator, logger *slog.Logger) *Drafter {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	return &Drafter{Taxonomy: tax, LLM: gen, MaxCases: 3, AgentLanguage: "en", Logger: logger, amounts: classify.NewAmountFinder(tax)}
+	return &Drafter{Taxonomy: tax, LLM: gen, MaxCases: 3, MinScore: DefaultMinScore, QuoteScore: DefaultQuoteScore, AgentLanguage: "en", Logger: logger, amounts: classify.NewAmountFinder(tax)}
 }
 
 // Draft writes the whole draft.
@@ -251,7 +257,7 @@ func (d *Drafter) nextSteps(f Facts, req Request, cases []retrieve.Result) []str
 		out = append(out, "Ask the customer for: "+f.Ask+".")
 	}
 	for _, c := range cases[:min(2, len(cases))] {
-		if c.Score >= MinCaseScore && c.Resolution != "" {
+		if c.Score >= d.MinScore && c.Resolution != "" {
 			out = append(out, fmt.Sprintf("Compare with [case:%s] (similarity %.2f): %s", c.ID, c.Score, clip(c.Resolution, 200)))
 		}
 	}

@@ -9,10 +9,6 @@ import (
 	"github.com/triagedesk/triage/retrieve"
 )
 
-// MinQuoteScore is the similarity a case needs for a sentence of its
-// reply to be reused in an offline draft.
-const MinQuoteScore = 0.6
-
 var digitRe = regexp.MustCompile(`\d|\[[A-Z]+\]`)
 
 // offline assembles a reply from the taxonomy's guidance in the
@@ -41,12 +37,12 @@ func (d *Drafter) offline(f Facts, cases []retrieve.Result) (string, []string) {
 	// close and in the customer's language; cite the others.
 	var evidence []retrieve.Result
 	for _, c := range cases {
-		if c.Score >= MinCaseScore && len(evidence) < 2 {
+		if c.Score >= d.MinScore && len(evidence) < 2 {
 			evidence = append(evidence, c)
 		}
 	}
 	var cited []string
-	if len(evidence) > 0 && evidence[0].Score >= MinQuoteScore && evidence[0].Lang == lang {
+	if len(evidence) > 0 && evidence[0].Score >= d.QuoteScore && evidence[0].Lang == lang {
 		if q := d.quote(evidence[0].Reply, lang); q != "" {
 			add(q + " [case:" + evidence[0].ID + "]")
 			cited = append(cited, evidence[0].ID)
@@ -74,7 +70,11 @@ func (d *Drafter) offline(f Facts, cases []retrieve.Result) (string, []string) {
 		}
 	}
 	if f.Thin && known {
-		add(dr.AskIntro.In(lang) + " " + s.Guidance.Ask.In(lang) + stop(lang))
+		intro := dr.AskIntro.In(lang)
+		if !strings.HasSuffix(intro, "：") && !strings.HasSuffix(intro, "、") {
+			intro += " "
+		}
+		add(intro + s.Guidance.Ask.In(lang) + stop(lang))
 	}
 	if f.SLAMinutes > 0 {
 		if f.SLAMinutes >= 120 && f.SLAMinutes%60 == 0 {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 	"time"
 
@@ -85,6 +86,7 @@ type suggestFlags struct {
 	loss      float64
 	currency  string
 	delayDays int
+	minScore  float64 // TRIAGE_MIN_CASE_SCORE
 }
 
 func (a *app) suggestCommand() *cobra.Command {
@@ -122,6 +124,11 @@ pending verification. --json prints the draft object.`,
 	fl.Float64Var(&f.loss, "loss", 0, "the verified loss, from your order or payment system")
 	fl.StringVar(&f.currency, "currency", "", "currency of --loss and of fixed compensation (default: the taxonomy's base currency)")
 	fl.IntVar(&f.delayDays, "delay-days", 0, "days the resolution is late (adds the policy's delay surcharge)")
+	minScore := suggest.DefaultMinScore
+	if v, err := strconv.ParseFloat(a.getenv("TRIAGE_MIN_CASE_SCORE"), 64); err == nil {
+		minScore = v
+	}
+	fl.Float64Var(&f.minScore, "min-case-score", minScore, "similarity a case needs to count as evidence; below it the draft asks for details (env TRIAGE_MIN_CASE_SCORE)")
 	return cmd
 }
 
@@ -177,6 +184,8 @@ func (a *app) suggest(ctx context.Context, f suggestFlags, text string) error {
 		d.LLM = gen
 	}
 	d.MaxCases = f.k
+	d.MinScore = f.minScore
+	d.QuoteScore = max(d.QuoteScore, f.minScore)
 	if f.jsonOut {
 		draft, err := d.Draft(ctx, req)
 		if err != nil {
