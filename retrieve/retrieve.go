@@ -61,6 +61,10 @@ type Store interface {
 	// match the filter, best first: the true top k, not an approximation
 	// that loses rows under a selective filter.
 	Search(ctx context.Context, query []float32, k int, f Filter) ([]Result, error)
+	// Get returns the case stored under id; ErrNotFound when there is none.
+	Get(ctx context.Context, id string) (datasets.Case, error)
+	// Delete removes the case stored under id; ErrNotFound when there is none.
+	Delete(ctx context.Context, id string) error
 	// Count returns the number of records.
 	Count(ctx context.Context) (int, error)
 	// Drop removes the collection and its records.
@@ -74,6 +78,7 @@ var (
 	ErrDimension        = errors.New("vector dimension mismatch")
 	ErrEmptyQuery       = errors.New("empty query")
 	ErrInvalidRecord    = errors.New("invalid record")
+	ErrNotFound         = errors.New("case not found")
 )
 
 // MaxK bounds the number of results of one search.

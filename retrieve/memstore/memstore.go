@@ -16,6 +16,7 @@ import (
 	"sort"
 	"sync"
 
+	"github.com/triagedesk/triage/datasets"
 	"github.com/triagedesk/triage/retrieve"
 )
 
@@ -195,6 +196,33 @@ func (s *Store) Search(ctx context.Context, query []float32, k int, f retrieve.F
 		out[i] = retrieve.Result{Case: s.recs[sc.i].Rec.Case, Score: sc.score}
 	}
 	return out, nil
+}
+
+// Get returns the case stored under id.
+func (s *Store) Get(_ context.Context, id string) (datasets.Case, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	i, ok := s.records[id]
+	if !ok {
+		return datasets.Case{}, retrieve.ErrNotFound
+	}
+	return s.recs[i].Rec.Case, nil
+}
+
+// Delete removes the case stored under id and persists the store.
+func (s *Store) Delete(_ context.Context, id string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	i, ok := s.records[id]
+	if !ok {
+		return retrieve.ErrNotFound
+	}
+	last := len(s.recs) - 1
+	s.recs[i] = s.recs[last]
+	s.records[s.recs[i].Rec.ID] = i
+	s.recs = s.recs[:last]
+	delete(s.records, id)
+	return s.save()
 }
 
 // Count returns the number of records.

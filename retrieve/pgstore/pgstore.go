@@ -449,6 +449,40 @@ func (s *Store) estimate(ctx context.Context, where string, args []any) (int, er
 	return int(p[0].Plan.Rows), nil
 }
 
+// Get returns the case stored under id.
+func (s *Store) Get(ctx context.Context, id string) (datasets.Case, error) {
+	if s.dims == 0 {
+		return datasets.Case{}, retrieve.ErrNotFound
+	}
+	rows, err := s.pool.Query(ctx, "SELECT id, text, lang, scenario, severity, queue, channel, resolution, reply, compensation, resolved_at, 1.0::float8 AS score FROM "+s.table+" WHERE id = $1", id)
+	if err != nil {
+		return datasets.Case{}, fmt.Errorf("pgstore: get: %w", err)
+	}
+	r, err := pgx.CollectExactlyOneRow(rows, scanResult)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return datasets.Case{}, retrieve.ErrNotFound
+	}
+	if err != nil {
+		return datasets.Case{}, fmt.Errorf("pgstore: get: %w", err)
+	}
+	return r.Case, nil
+}
+
+// Delete removes the case stored under id.
+func (s *Store) Delete(ctx context.Context, id string) error {
+	if s.dims == 0 {
+		return retrieve.ErrNotFound
+	}
+	tag, err := s.pool.Exec(ctx, "DELETE FROM "+s.table+" WHERE id = $1", id)
+	if err != nil {
+		return fmt.Errorf("pgstore: delete: %w", err)
+	}
+	if tag.RowsAffected() == 0 {
+		return retrieve.ErrNotFound
+	}
+	return nil
+}
+
 // Count returns the number of records.
 func (s *Store) Count(ctx context.Context) (int, error) {
 	if s.dims == 0 {

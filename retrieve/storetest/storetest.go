@@ -200,6 +200,48 @@ func Run(t *testing.T, open Open) {
 		}
 	})
 
+	t.Run("get and delete", func(t *testing.T) {
+		s := open(t)
+		if _, err := s.Get(ctx, "nope"); !errors.Is(err, retrieve.ErrNotFound) {
+			t.Errorf("get before the collection exists: %v", err)
+		}
+		must(t, s.SetMeta(ctx, meta))
+		recs := Records(8, 7)
+		must(t, s.Upsert(ctx, recs))
+		got, err := s.Get(ctx, recs[2].ID)
+		if err != nil || got.ID != recs[2].ID || got.Text != recs[2].Text || got.Reply != recs[2].Reply {
+			t.Fatalf("get: %+v %v", got, err)
+		}
+		must(t, s.Delete(ctx, recs[2].ID))
+		if _, err := s.Get(ctx, recs[2].ID); !errors.Is(err, retrieve.ErrNotFound) {
+			t.Errorf("get after delete: %v", err)
+		}
+		if err := s.Delete(ctx, recs[2].ID); !errors.Is(err, retrieve.ErrNotFound) {
+			t.Errorf("second delete: %v", err)
+		}
+		if n, _ := s.Count(ctx); n != len(recs)-1 {
+			t.Errorf("count %d after one delete of %d", n, len(recs))
+		}
+		res, err := s.Search(ctx, recs[2].Vector, len(recs), retrieve.Filter{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range res {
+			if r.ID == recs[2].ID {
+				t.Error("a deleted case is still found")
+			}
+		}
+		// The others are intact (the memory store moves its last row).
+		for _, r := range recs {
+			if r.ID == recs[2].ID {
+				continue
+			}
+			if got, err := s.Get(ctx, r.ID); err != nil || got.Text != r.Text {
+				t.Errorf("get %s after another delete: %v", r.ID, err)
+			}
+		}
+	})
+
 	t.Run("bad input", func(t *testing.T) {
 		s := open(t)
 		must(t, s.SetMeta(ctx, meta))
