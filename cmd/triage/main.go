@@ -88,6 +88,6 @@ func (a *app) rootCommand() *cobra.Command {
 		SilenceErrors: true,
 	}
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &usageError{err} })
-	root.AddCommand(a.trainCommand(), a.classifyCommand(), a.evalCommand(), a.ingestCommand(), a.searchCommand(), a.suggestCommand())
+	root.AddCommand(a.trainCommand(), a.classifyCommand(), a.evalCommand(), a.ingestCommand(), a.searchCommand(), a.suggestCommand(), a.serveCommand(), a.feedbackCommand())
 	return root
 }

@@ -36,6 +36,9 @@ type Reply struct {
 	Raw string
 	// Delay is slept before answering (or aborts when the client leaves).
 	Delay time.Duration
+	// ChunkDelay is slept between streamed chunks; a client that leaves
+	// meanwhile is counted by Cancelled.
+	ChunkDelay time.Duration
 	// Finish is the finish reason (default "stop").
 	Finish string
 }
@@ -45,10 +48,18 @@ type Server struct {
 	*httptest.Server
 	t testing.TB
 
-	mu       sync.Mutex
-	replies  []Reply
-	respond  func(openai.ChatCompletionRequest) Reply
-	requests []openai.ChatCompletionRequest
+	mu        sync.Mutex
+	replies   []Reply
+	respond   func(openai.ChatCompletionRequest) Reply
+	requests  []openai.ChatCompletionRequest
+	cancelled int
+}
+
+// Cancelled is how many streamed answers the client abandoned midway.
+func (s *Server) Cancelled() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.cancelled
 }
 
 // New starts a server answering with replies in order (the last one
@@ -136,7 +147,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		finish = openai.FinishReasonStop
 	}
 	if req.Stream {
-		s.stream(w, req, reply, finish)
+		s.stream(w, r, req, reply, finish)
 		return
 	}
 	w.Header().Set("Content-Type", "application/json")
@@ -149,7 +160,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	})
 }
 
-func (s *Server) stream(w http.ResponseWriter, req openai.ChatCompletionRequest, reply Reply, finish openai.FinishReason) {
+func (s *Server) stream(w http.ResponseWriter, r *http.Request, req openai.ChatCompletionRequest, reply Reply, finish openai.FinishReason) {
 	w.Header().Set("Content-Type", "text/event-stream")
 	flusher := w.(http.Flusher)
 	send := func(delta string, fin openai.FinishReason) {
@@ -166,6 +177,16 @@ func (s *Server) stream(w http.ResponseWriter, req openai.ChatCompletionRequest,
 	}
 	for _, c := range chunks {
 		send(c, "")
+		if reply.ChunkDelay > 0 {
+			select {
+			case <-time.After(reply.ChunkDelay):
+			case <-r.Context().Done():
+				s.mu.Lock()
+				s.cancelled++
+				s.mu.Unlock()
+				return
+			}
+		}
 	}
 	if reply.Cut {
 		// Drop the connection without a finish reason or [DONE].

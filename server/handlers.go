@@ -1,0 +1,430 @@
+package server
+
+import (
+	"bytes"
+	_ "embed"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/triagedesk/triage/classify"
+	"github.com/triagedesk/triage/datasets"
+	"github.com/triagedesk/triage/feedback"
+	"github.com/triagedesk/triage/retrieve"
+	"github.com/triagedesk/triage/suggest"
+)
+
+// decode reads a JSON body into v: JSON content type, within the body
+// limit, valid UTF-8 (the decoder would silently replace bad bytes), no
+// unknown fields, one value.
+func decode(c *gin.Context, v any) error {
+	if !isJSON(c.ContentType()) {
+		return errorf(CodeMediaType, "Content-Type must be application/json, not %q", c.ContentType())
+	}
+	body, err := io.ReadAll(c.Request.Body)
+	if err != nil {
+		return err // a MaxBytesError becomes 413
+	}
+	if len(bytes.TrimSpace(body)) == 0 {
+		return errorf(CodeInvalid, "empty body: send a JSON object")
+	}
+	if !utf8.Valid(body) {
+		return errorf(CodeInvalid, "body is not valid UTF-8")
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		var syn *json.SyntaxError
+		var typ *json.UnmarshalTypeError
+		switch {
+		case errors.As(err, &syn):
+			return errorf(CodeInvalid, "malformed JSON at byte %d: %v", syn.Offset, err)
+		case errors.As(err, &typ):
+			return errorf(CodeInvalid, "field %q: expected %s, got %s", typ.Field, typ.Type, typ.Value)
+		default:
+			return errorf(CodeInvalid, "invalid JSON: %v", err)
+		}
+	}
+	if dec.More() {
+		return errorf(CodeInvalid, "more than one JSON value in the body")
+	}
+	return nil
+}
+
+// checkText applies the text rules and the configured limit.
+func (s *Server) checkText(text string) error {
+	if err := classify.CheckText(text); err != nil {
+		return err
+	}
+	if len(text) > s.MaxTextBytes {
+		return &Error{Code: CodeTooLarge, Message: fmt.Sprintf("text is %d bytes, the limit is %d", len(text), s.MaxTextBytes)}
+	}
+	return nil
+}
+
+// classifyRequest is the body of /v1/classify.
+type classifyRequest struct {
+	Text     string `json:"text"`
+	Channel  string `json:"channel,omitempty"`
+	TicketID string `json:"ticket_id,omitempty"`
+}
+
+func (s *Server) check(r classifyRequest) error {
+	if err := s.checkText(r.Text); err != nil {
+		return err
+	}
+	if r.Channel != "" && !s.Taxonomy.HasChannel(r.Channel) {
+		return errorf(CodeInvalid, "unknown channel %q (want one of %s)", r.Channel, strings.Join(s.Taxonomy.Channels, ", "))
+	}
+	if len(r.TicketID) > 200 {
+		return errorf(CodeInvalid, "ticket_id longer than 200 bytes")
+	}
+	return nil
+}
+
+// classifyText runs the classifier and counts the result.
+func (s *Server) classifyText(c *gin.Context, r classifyRequest) (classify.Result, error) {
+	res, err := s.Classifier.Classify(c.Request.Context(), r.Text)
+	if err != nil {
+		return res, err
+	}
+	res.ID = r.TicketID
+	s.metrics.classifications.WithLabelValues(res.Scenario.Label, res.Language.Code, boolLabel(res.NeedsReview)).Inc()
+	return res, nil
+}
+
+func (s *Server) classify(c *gin.Context) {
+	var req classifyRequest
+	if err := decode(c, &req); err != nil {
+		fail(c, err)
+		return
+	}
+	if err := s.check(req); err != nil {
+		fail(c, err)
+		return
+	}
+	res, err := s.classifyText(c, req)
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, res)
+}
+
+// draftRequest is the body of /v1/triage and /v1/suggest.
+type draftRequest struct {
+	classifyRequest
+	// Loss is the loss verified in the order or payment system.
+	Loss      *suggest.Money `json:"loss,omitempty"`
+	DelayDays int            `json:"delay_days,omitempty"`
+	Currency  string         `json:"currency,omitempty"`
+	K         int            `json:"k,omitempty"`
+}
+
+func (s *Server) checkDraft(r draftRequest) error {
+	if err := s.check(r.classifyRequest); err != nil {
+		return err
+	}
+	switch {
+	case r.K < 0 || r.K > 10:
+		return errorf(CodeInvalid, "k must be 1..10")
+	case r.DelayDays < 0 || r.DelayDays > 3650:
+		return errorf(CodeInvalid, "delay_days must be 0..3650")
+	case r.Loss != nil && (r.Loss.Amount <= 0 || r.Loss.Currency == ""):
+		return errorf(CodeInvalid, "loss needs a positive amount and a currency")
+	}
+	return nil
+}
+
+// prepare classifies and retrieves for a draft.
+func (s *Server) prepare(c *gin.Context, r draftRequest) (suggest.Request, error) {
+	res, err := s.classifyText(c, r.classifyRequest)
+	if err != nil {
+		return suggest.Request{}, err
+	}
+	k := r.K
+	if k == 0 {
+		k = s.SimilarCases
+	}
+	var filter retrieve.Filter
+	if !res.NeedsReview && res.Scenario.Label != classify.OutOfScope {
+		filter.Scenario = res.Scenario.Label
+	}
+	cases, err := s.Index.Search(c.Request.Context(), r.Text, k, filter)
+	if errors.Is(err, retrieve.ErrNoCollection) {
+		cases, err = nil, nil // no cases stored yet: a draft without evidence
+	}
+	if err != nil {
+		return suggest.Request{}, err
+	}
+	return suggest.Request{Text: r.Text, Result: res, Cases: cases, Loss: r.Loss, DelayDays: r.DelayDays, Currency: r.Currency}, nil
+}
+
+// caseView is a case as the API shows it.
+type caseView struct {
+	datasets.Case
+	Score float64 `json:"score"`
+}
+
+func views(rs []retrieve.Result) []caseView {
+	out := make([]caseView, len(rs))
+	for i, r := range rs {
+		out[i] = caseView{Case: r.Case, Score: float64(int(r.Score*10000+0.5)) / 10000}
+	}
+	return out
+}
+
+func (s *Server) triage(c *gin.Context) {
+	var req draftRequest
+	if err := decode(c, &req); err != nil {
+		fail(c, err)
+		return
+	}
+	if err := s.checkDraft(req); err != nil {
+		fail(c, err)
+		return
+	}
+	sreq, err := s.prepare(c, req)
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	draft, err := s.Drafter.Draft(c.Request.Context(), sreq)
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, gin.H{"classification": sreq.Result, "similar_cases": views(sreq.Cases), "suggestion": draft})
+}
+
+func (s *Server) suggest(c *gin.Context) {
+	var req draftRequest
+	if err := decode(c, &req); err != nil {
+		fail(c, err)
+		return
+	}
+	if err := s.checkDraft(req); err != nil {
+		fail(c, err)
+		return
+	}
+	sreq, err := s.prepare(c, req)
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	if !strings.Contains(c.GetHeader("Accept"), "text/event-stream") {
+		draft, err := s.Drafter.Draft(c.Request.Context(), sreq)
+		if err != nil {
+			fail(c, err)
+			return
+		}
+		c.JSON(http.StatusOK, draft)
+		return
+	}
+	// Server-sent events: "chunk" events as the draft is written, then
+	// one "draft" event with the whole draft object (authoritative).
+	c.Header("Content-Type", "text/event-stream")
+	c.Header("Cache-Control", "no-cache")
+	c.Header("X-Accel-Buffering", "no")
+	c.Status(http.StatusOK)
+	send := func(event string, v any) error {
+		b, err := json.Marshal(v)
+		if err != nil {
+			return err
+		}
+		if _, err := fmt.Fprintf(c.Writer, "event: %s\ndata: %s\n\n", event, b); err != nil {
+			return err
+		}
+		c.Writer.Flush()
+		return c.Request.Context().Err() // stop when the client has gone
+	}
+	draft, err := s.Drafter.Stream(c.Request.Context(), sreq, func(ch suggest.Chunk) error { return send("chunk", ch) })
+	if err != nil {
+		e := classifyErr(err)
+		c.Error(e) //nolint:errcheck // for the access log
+		var body errorBody
+		body.Error.Code, body.Error.Message = e.Code, e.Message
+		send("error", body) //nolint:errcheck // the client may be gone
+		return
+	}
+	send("draft", draft) //nolint:errcheck // the client may be gone
+}
+
+// casesRequest is the body of POST /v1/cases.
+type casesRequest struct {
+	Cases []datasets.Case `json:"cases"`
+}
+
+// MaxBatch is the most cases one POST /v1/cases may carry.
+const MaxBatch = 1000
+
+func (s *Server) checkCase(i int, cs datasets.Case) error {
+	at := fmt.Sprintf("cases[%d]", i)
+	switch {
+	case strings.TrimSpace(cs.ID) == "" || len(cs.ID) > 200:
+		return errorf(CodeInvalid, "%s: id is required (at most 200 bytes)", at)
+	case cs.Scenario != "" && !s.knownScenario(cs.Scenario):
+		return errorf(CodeInvalid, "%s: unknown scenario %q", at, cs.Scenario)
+	case cs.Severity < 0 || cs.Severity > 5:
+		return errorf(CodeInvalid, "%s: severity must be 1..5", at)
+	case cs.Queue != "" && !s.knownQueue(cs.Queue):
+		return errorf(CodeInvalid, "%s: unknown queue %q", at, cs.Queue)
+	case len(cs.Resolution) > classify.MaxTextBytes || len(cs.Reply) > classify.MaxTextBytes:
+		return errorf(CodeTooLarge, "%s: resolution or reply over %d bytes", at, classify.MaxTextBytes)
+	case !utf8.ValidString(cs.Resolution) || !utf8.ValidString(cs.Reply):
+		return errorf(CodeInvalid, "%s: resolution or reply is not valid UTF-8", at)
+	}
+	if err := s.checkText(cs.Text); err != nil {
+		e := classifyErr(err)
+		return &Error{Code: e.Code, Message: at + ": text: " + e.Message}
+	}
+	return nil
+}
+
+func (s *Server) knownScenario(id string) bool { _, ok := s.Taxonomy.Scenario(id); return ok }
+func (s *Server) knownQueue(id string) bool    { _, ok := s.Taxonomy.Queue(id); return ok }
+
+func (s *Server) upsertCases(c *gin.Context) {
+	var req casesRequest
+	if err := decode(c, &req); err != nil {
+		fail(c, err)
+		return
+	}
+	switch {
+	case len(req.Cases) == 0:
+		fail(c, errorf(CodeInvalid, `no cases: send {"cases":[…]}`))
+		return
+	case len(req.Cases) > MaxBatch:
+		fail(c, errorf(CodeTooLarge, "%d cases in one request; the limit is %d", len(req.Cases), MaxBatch))
+		return
+	}
+	seen := map[string]bool{}
+	for i, cs := range req.Cases {
+		if err := s.checkCase(i, cs); err != nil {
+			fail(c, err)
+			return
+		}
+		if seen[cs.ID] {
+			fail(c, errorf(CodeInvalid, "cases[%d]: id %q appears twice in the batch", i, cs.ID))
+			return
+		}
+		seen[cs.ID] = true
+	}
+	if err := s.Index.Add(c.Request.Context(), req.Cases, nil); err != nil {
+		fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, gin.H{"upserted": len(req.Cases)})
+}
+
+func (s *Server) getCase(c *gin.Context) {
+	cs, err := s.Index.Store.Get(c.Request.Context(), c.Param("id"))
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, cs)
+}
+
+func (s *Server) deleteCase(c *gin.Context) {
+	if err := s.Index.Store.Delete(c.Request.Context(), c.Param("id")); err != nil {
+		fail(c, err)
+		return
+	}
+	c.Status(http.StatusNoContent)
+}
+
+// searchRequest is the body of /v1/cases/search.
+type searchRequest struct {
+	Text     string `json:"text"`
+	K        int    `json:"k,omitempty"`
+	Scenario string `json:"scenario,omitempty"`
+	Lang     string `json:"lang,omitempty"`
+}
+
+func (s *Server) searchCases(c *gin.Context) {
+	var req searchRequest
+	if err := decode(c, &req); err != nil {
+		fail(c, err)
+		return
+	}
+	if err := s.checkText(req.Text); err != nil {
+		fail(c, err)
+		return
+	}
+	if req.K == 0 {
+		req.K = 5
+	}
+	if req.K < 0 || req.K > retrieve.MaxK {
+		fail(c, errorf(CodeInvalid, "k must be 1..%d", retrieve.MaxK))
+		return
+	}
+	if req.Scenario != "" && !s.knownScenario(req.Scenario) {
+		fail(c, errorf(CodeInvalid, "unknown scenario %q", req.Scenario))
+		return
+	}
+	res, err := s.Index.Search(c.Request.Context(), req.Text, req.K, retrieve.Filter{Scenario: req.Scenario, Lang: req.Lang})
+	if errors.Is(err, retrieve.ErrNoCollection) {
+		res, err = []retrieve.Result{}, nil
+	}
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, gin.H{"results": views(res)})
+}
+
+func (s *Server) addFeedback(c *gin.Context) {
+	var e feedback.Entry
+	if err := decode(c, &e); err != nil {
+		fail(c, err)
+		return
+	}
+	if len(e.Text) > s.MaxTextBytes {
+		fail(c, errorf(CodeTooLarge, "text is %d bytes, the limit is %d", len(e.Text), s.MaxTextBytes))
+		return
+	}
+	if err := e.Validate(s.Taxonomy); err != nil {
+		fail(c, err)
+		return
+	}
+	e.CreatedAt = s.Now().UTC()
+	if err := s.Feedback.Add(c.Request.Context(), e); err != nil {
+		fail(c, &Error{Code: CodeUnavailable, Message: "feedback could not be stored; retry", Err: err})
+		return
+	}
+	c.JSON(http.StatusCreated, gin.H{"status": "stored", "ticket_id": e.TicketID})
+}
+
+func (s *Server) taxonomy(c *gin.Context) {
+	c.Data(http.StatusOK, "application/json; charset=utf-8", s.taxonomyJSON)
+}
+
+func (s *Server) healthz(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "ok"}) }
+
+func (s *Server) readyz(c *gin.Context) {
+	if s.Classifier == nil {
+		fail(c, errorf(CodeUnavailable, "model not loaded"))
+		return
+	}
+	if s.Ready != nil {
+		if err := s.Ready(c.Request.Context()); err != nil {
+			fail(c, &Error{Code: CodeUnavailable, Message: "not ready: " + err.Error(), Err: err})
+			return
+		}
+	}
+	c.JSON(http.StatusOK, gin.H{"status": "ready"})
+}
+
+//go:embed openapi.json
+var openapiJSON []byte
+
+func (s *Server) openapi(c *gin.Context) {
+	c.Data(http.StatusOK, "application/json; charset=utf-8", openapiJSON)
+}
