@@ -1,0 +1,257 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/triagedesk/triage/retrieve/pgstore"
+)
+
+// proxy forwards TCP to target and can be cut and restored, to take the
+// database away from a running server.
+type proxy struct {
+	addr, target string
+	mu           sync.Mutex
+	ln           net.Listener
+	conns        []net.Conn
+}
+
+func (p *proxy) start(t *testing.T) {
+	ln, err := net.Listen("tcp", p.addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.mu.Lock()
+	p.ln, p.addr = ln, ln.Addr().String()
+	p.mu.Unlock()
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			up, err := net.Dial("tcp", p.target)
+			if err != nil {
+				c.Close()
+				continue
+			}
+			p.mu.Lock()
+			p.conns = append(p.conns, c, up)
+			p.mu.Unlock()
+			go func() { io.Copy(up, c); up.Close() }()
+			go func() { io.Copy(c, up); c.Close() }()
+		}
+	}()
+}
+
+func (p *proxy) cut() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.ln.Close()
+	for _, c := range p.conns {
+		c.Close()
+	}
+	p.conns = nil
+}
+
+func freeAddr(t *testing.T) string {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+// serveInBackground runs `triage serve` in-process until the test ends.
+func serveInBackground(t *testing.T, env map[string]string, args ...string) (base string, stop func() int) {
+	t.Helper()
+	addr := freeAddr(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	code := make(chan int, 1)
+	vars := map[string]string{"TRIAGE_LANGUAGES": "zh,en", "TRIAGE_ADDR": addr}
+	for k, v := range env {
+		vars[k] = v
+	}
+	var out strings.Builder
+	var mu sync.Mutex
+	w := writerFunc(func(p []byte) (int, error) { mu.Lock(); defer mu.Unlock(); return out.Write(p) })
+	go func() {
+		code <- run(ctx, append([]string{"serve"}, args...), strings.NewReader(""), w, w, func(k string) string { return vars[k] })
+	}()
+	base = "http://" + addr
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		resp, err := http.Get(base + "/healthz")
+		if err == nil {
+			resp.Body.Close()
+			break
+		}
+		select {
+		case c := <-code:
+			mu.Lock()
+			defer mu.Unlock()
+			t.Fatalf("serve exited %d:\n%s", c, out.String())
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("serve did not come up")
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	stopped := false
+	stop = func() int {
+		if stopped {
+			return 0
+		}
+		stopped = true
+		cancel()
+		return <-code
+	}
+	t.Cleanup(func() { stop() })
+	return base, stop
+}
+
+type writerFunc func([]byte) (int, error)
+
+func (f writerFunc) Write(p []byte) (int, error) { return f(p) }
+
+func post(t *testing.T, url, body string) (int, string) {
+	t.Helper()
+	resp, err := http.Post(url, "application/json", strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+func get(t *testing.T, url string) int {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
+// On embedded defaults: no database, no LLM, no keys.
+func TestServeEmbeddedDefaults(t *testing.T) {
+	dir := t.TempDir()
+	base, stop := serveInBackground(t, map[string]string{"TRIAGE_DATA_DIR": dir})
+	if c := get(t, base+"/readyz"); c != 200 {
+		t.Fatalf("readyz %d", c)
+	}
+	if c, b := post(t, base+"/v1/triage", `{"text":"充值了648元，钻石一直没到账"}`); c != 200 || !strings.Contains(b, `"similar_cases":[{`) || !strings.Contains(b, `"generator":"offline"`) {
+		t.Fatalf("triage %d %s", c, b)
+	}
+	if c, b := post(t, base+"/v1/feedback", `{"ticket_id":"T-1","text":"充值了648元，钻石一直没到账","scenario":"payment_recharge"}`); c != 201 {
+		t.Fatalf("feedback %d %s", c, b)
+	}
+	if code := stop(); code != 0 {
+		t.Fatalf("serve exited %d", code)
+	}
+	r := cli(t, "", map[string]string{"TRIAGE_DATA_DIR": dir}, "feedback", "export")
+	if r.code != 0 || !strings.Contains(r.stdout, `"id":"T-1"`) || !strings.Contains(r.stdout, `"scenario":"payment_recharge"`) {
+		t.Errorf("export after the server stopped: %d %s %s", r.code, r.stdout, r.stderr)
+	}
+}
+
+// With PostgreSQL: cases and feedback go to the database, and readiness
+// follows it.
+func TestServePostgresReadiness(t *testing.T) {
+	dbURL := os.Getenv("DATABASE_URL")
+	if dbURL == "" {
+		if os.Getenv("CI") != "" {
+			t.Fatal("DATABASE_URL not set in CI")
+		}
+		t.Skip("no DATABASE_URL (make test starts PostgreSQL)")
+	}
+	u, err := url.Parse(dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &proxy{addr: "127.0.0.1:0", target: u.Host}
+	p.start(t)
+	t.Cleanup(p.cut)
+	proxied := *u
+	proxied.Host = p.addr
+	col := fmt.Sprintf("serve%d", time.Now().UnixNano()%1e9)
+	t.Cleanup(func() {
+		if s, err := pgstore.Open(context.Background(), dbURL, pgstore.Options{Collection: col}); err == nil {
+			s.Drop(context.Background())
+			s.Close()
+		}
+	})
+	env := map[string]string{"TRIAGE_DATA_DIR": t.TempDir(), "DATABASE_URL": proxied.String()}
+	base, stop := serveInBackground(t, env, "--collection", col)
+	if c := get(t, base+"/readyz"); c != 200 {
+		t.Fatalf("readyz %d", c)
+	}
+	if c, b := post(t, base+"/v1/cases", `{"cases":[{"id":"pg-1","text":"游戏一直闪退，更新后打不开","lang":"zh","scenario":"technical_issue","reply":"已在新版本修复"}]}`); c != 200 {
+		t.Fatalf("cases %d %s", c, b)
+	}
+	if c, b := post(t, base+"/v1/cases/search", `{"text":"更新以后游戏闪退"}`); c != 200 || !strings.Contains(b, `"id":"pg-1"`) {
+		t.Fatalf("search %d %s", c, b)
+	}
+	ticket := fmt.Sprintf("PG-%d", time.Now().UnixNano())
+	if c, b := post(t, base+"/v1/feedback", `{"ticket_id":"`+ticket+`","text":"更新以后游戏闪退","scenario":"technical_issue"}`); c != 201 {
+		t.Fatalf("feedback %d %s", c, b)
+	}
+
+	p.cut() // the database goes away
+	if c := get(t, base+"/readyz"); c != 503 {
+		t.Errorf("readyz with the database gone: %d", c)
+	}
+	if c := get(t, base+"/healthz"); c != 200 {
+		t.Errorf("healthz with the database gone: %d", c)
+	}
+	p.start(t) // and comes back on the same address
+	deadline := time.Now().Add(10 * time.Second)
+	for get(t, base+"/readyz") != 200 {
+		if time.Now().After(deadline) {
+			t.Fatal("readyz did not recover")
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if code := stop(); code != 0 {
+		t.Fatalf("serve exited %d", code)
+	}
+	r := cli(t, "", map[string]string{"DATABASE_URL": dbURL}, "feedback", "export", "--collection", col)
+	if r.code != 0 || !strings.Contains(r.stdout, ticket) {
+		t.Errorf("export from PostgreSQL: %d %s", r.code, r.stderr)
+	}
+}
+
+func TestServeBadConfig(t *testing.T) {
+	tests := []struct {
+		env  map[string]string
+		args []string
+		msg  string
+	}{
+		{map[string]string{"TRIAGE_API_KEYS": "short:agent"}, nil, "shorter than 16"},
+		{map[string]string{"TRIAGE_RATE_LIMIT": "fast"}, nil, "TRIAGE_RATE_LIMIT"},
+		{map[string]string{"TRIAGE_REQUEST_TIMEOUT": "soon"}, nil, "TRIAGE_REQUEST_TIMEOUT"},
+		{map[string]string{"TRIAGE_MAX_TEXT_BYTES": "999999"}, nil, "outside 1..65536"},
+		{map[string]string{"TRIAGE_CLASSIFIER": "cascade"}, nil, "needs an LLM"},
+		{map[string]string{"TRIAGE_CHAT_MODEL": "m"}, nil, "OPENAI_BASE_URL"},
+		{nil, []string{"--similar-cases", "0"}, "outside 1..10"},
+	}
+	for _, tt := range tests {
+		r := cli(t, "", tt.env, append([]string{"serve"}, tt.args...)...)
+		if r.code != 2 || !strings.Contains(r.stderr, tt.msg) {
+			t.Errorf("%v %v: exit %d, %q", tt.env, tt.args, r.code, r.stderr)
+		}
+	}
+}
