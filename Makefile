@@ -4,7 +4,7 @@ GO          ?= go
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 GOBIN       ?= $(shell $(GO) env GOPATH)/bin
 
-.PHONY: test deps lint vet unit generate fuzz baseline
+.PHONY: test deps lint vet unit generate fuzz baseline loadtest serve
 
 ## test: everything CI checks — installs test dependencies (chromium), then
 ## formatting, vet, staticcheck, all tests and the eval regression gate
@@ -36,3 +36,11 @@ fuzz:
 ## baseline: re-record the default model's report on the test split (commit it deliberately)
 baseline:
 	$(GO) run ./cmd/triage eval --out eval/baseline
+
+# Load test of /v1/classify against a no-op endpoint of the same server.
+loadtest:
+	./scripts/loadtest.sh
+
+# Run the service on embedded defaults.
+serve:
+	go run ./cmd/triage serve

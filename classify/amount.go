@@ -22,17 +22,24 @@ type Amount struct {
 
 // AmountFinder finds amounts with a currency in text: "¥328", "648元",
 // "$49.99", "1.200 €", "₩55,000", "R$ 89,90", "2万元", "38만원", "2tr đ".
+// It scans for numbers and looks for a currency symbol just before or
+// after each (with an optional multiplier word between): the same
+// matches as one regular expression over every symbol, at a fraction of
+// its cost.
 type AmountFinder struct {
-	re       *regexp.Regexp
 	currency map[string]datasets.Currency // lower-cased symbol → currency
+	symbols  []string                     // longest first, so "us$" wins over "$"
+	mults    []string                     // longest first
 }
 
 // number: digits with , . space or ' as group or decimal separators.
 const numberPattern = `\d+(?:[.,' \x{00a0}\x{202f}]\d+)*`
 
+var numberRe = regexp.MustCompile(numberPattern)
+
 // multiplier words that may sit between a number and its currency.
 var multipliers = map[string]float64{
-	"万": 1e4, "萬": 1e4, "千": 1e3, "k": 1e3, "K": 1e3, "w": 1e4, "W": 1e4,
+	"万": 1e4, "萬": 1e4, "千": 1e3, "k": 1e3, "w": 1e4,
 	"만": 1e4, "천": 1e3, "억": 1e8, "亿": 1e8, "億": 1e8,
 	"tr": 1e6, "triệu": 1e6, "nghìn": 1e3, "ngàn": 1e3, "juta": 1e6, "ribu": 1e3, "rb": 1e3, "jt": 1e6,
 	"mil": 1e3, "mille": 1e3, "tys": 1e3, "тыс": 1e3, "млн": 1e6, "bin": 1e3, "milyon": 1e6,
@@ -41,30 +48,82 @@ var multipliers = map[string]float64{
 // NewAmountFinder knows the currencies and symbols of tax.
 func NewAmountFinder(tax *datasets.Taxonomy) *AmountFinder {
 	p := &AmountFinder{currency: map[string]datasets.Currency{}}
-	var syms []string
 	for _, c := range tax.Currencies {
 		for _, s := range c.Symbols {
 			ls := strings.ToLower(s)
 			if _, dup := p.currency[ls]; !dup {
 				p.currency[ls] = c
-				syms = append(syms, regexp.QuoteMeta(ls))
+				p.symbols = append(p.symbols, ls)
 			}
 		}
 	}
-	// Longest symbols first so "us$" wins over "$".
-	sort.Slice(syms, func(a, b int) bool { return len(syms[a]) > len(syms[b]) })
-	var mults []string
+	sort.SliceStable(p.symbols, func(a, b int) bool { return len(p.symbols[a]) > len(p.symbols[b]) })
 	for m := range multipliers {
-		mults = append(mults, regexp.QuoteMeta(strings.ToLower(m)))
+		p.mults = append(p.mults, m)
 	}
-	sort.Slice(mults, func(a, b int) bool {
-		return len(mults[a]) > len(mults[b]) || (len(mults[a]) == len(mults[b]) && mults[a] < mults[b])
+	sort.Slice(p.mults, func(a, b int) bool {
+		return len(p.mults[a]) > len(p.mults[b]) || (len(p.mults[a]) == len(p.mults[b]) && p.mults[a] < p.mults[b])
 	})
-	sym := "(" + strings.Join(syms, "|") + ")"
-	mult := "(" + strings.Join(mults, "|") + ")?"
-	// symbol before the number, or after it (with an optional multiplier).
-	p.re = regexp.MustCompile(`(?:` + sym + `\s?(` + numberPattern + `)\s?` + mult + `)|(?:(` + numberPattern + `)\s?` + mult + `\s?` + sym + `)`)
 	return p
+}
+
+// space: an optional single ASCII space character at s[i] (as \s).
+func space(s string, i int) bool {
+	return i >= 0 && i < len(s) && (s[i] == ' ' || s[i] == '\t' || s[i] == '\n' || s[i] == '\r' || s[i] == '\f')
+}
+
+// symbolBefore finds the longest symbol ending at i (after an optional
+// space), starting at or after min; it returns the symbol and its start.
+func (p *AmountFinder) symbolBefore(s string, i, min int) (string, int, bool) {
+	best, bestStart := "", -1
+	for _, gap := range []int{1, 0} {
+		end := i - gap
+		if gap == 1 && !space(s, end) {
+			continue
+		}
+		for _, sym := range p.symbols {
+			if start := end - len(sym); start >= min && (bestStart < 0 || start < bestStart) && strings.HasSuffix(s[:end], sym) {
+				best, bestStart = sym, start
+			}
+		}
+	}
+	return best, bestStart, bestStart >= 0
+}
+
+// after matches an optional space, an optional multiplier, an optional
+// space and (when needSym) a symbol from i, in a regular expression's
+// order of preference; it returns the multiplier, the symbol and the end.
+func (p *AmountFinder) after(s string, i int, needSym bool) (mult, sym string, end int, ok bool) {
+	for _, sp1 := range []int{1, 0} {
+		if sp1 == 1 && !space(s, i) {
+			continue
+		}
+		j := i + sp1
+		cands := make([]string, 0, 2)
+		for _, m := range p.mults {
+			if strings.HasPrefix(s[j:], m) {
+				cands = append(cands, m)
+			}
+		}
+		cands = append(cands, "")
+		for _, m := range cands {
+			k := j + len(m)
+			if !needSym {
+				return m, "", k, true
+			}
+			for _, sp2 := range []int{1, 0} {
+				if sp2 == 1 && !space(s, k) {
+					continue
+				}
+				for _, sy := range p.symbols {
+					if strings.HasPrefix(s[k+sp2:], sy) {
+						return m, sy, k + sp2 + len(sy), true
+					}
+				}
+			}
+		}
+	}
+	return "", "", i, false
 }
 
 // Find returns every amount in text, converted to the base currency.
@@ -76,26 +135,29 @@ func (p *AmountFinder) Find(text string) []Amount {
 		text = lower
 	}
 	var out []Amount
-	for _, m := range p.re.FindAllStringSubmatchIndex(lower, -1) {
-		var sym, num, mult string
-		get := func(i int) string {
-			if m[2*i] < 0 {
-				return ""
-			}
-			return lower[m[2*i]:m[2*i+1]]
-		}
-		suffix := get(1) == ""
-		if !suffix {
-			sym, num, mult = get(1), get(2), get(3)
-		} else {
-			num, mult, sym = get(4), get(5), get(6)
-		}
-		// A currency word must end a word: "5 tl" but not "5 tlf"
-		// (symbols in Han, kana or Hangul need no space after them).
-		if suffix && !wordEndsAt(lower, m[1]) {
+	last := 0 // matches do not overlap
+	for _, n := range numberRe.FindAllStringIndex(lower, -1) {
+		ns, ne := n[0], n[1]
+		if ns < last {
 			continue
 		}
-		v, ok := parseNumber(num)
+		var sym, mult string
+		start, end := 0, 0
+		if sy, st, ok := p.symbolBefore(lower, ns, last); ok {
+			m, _, e, _ := p.after(lower, ne, false)
+			sym, mult, start, end = sy, m, st, e
+		} else if m, sy, e, ok := p.after(lower, ne, true); ok {
+			// A currency word must end a word: "5 tl" but not "5 tlf"
+			// (symbols in Han, kana or Hangul need no space after them).
+			if !wordEndsAt(lower, e) {
+				continue
+			}
+			sym, mult, start, end = sy, m, ns, e
+		} else {
+			continue
+		}
+		last = end
+		v, ok := parseNumber(lower[ns:ne])
 		if !ok {
 			continue
 		}
@@ -104,7 +166,7 @@ func (p *AmountFinder) Find(text string) []Amount {
 		}
 		c := p.currency[sym]
 		base := math.Round(v*c.Rate*100) / 100
-		out = append(out, Amount{Value: v, Currency: c.Code, Base: base, Text: strings.TrimSpace(text[m[0]:m[1]])})
+		out = append(out, Amount{Value: v, Currency: c.Code, Base: base, Text: strings.TrimSpace(text[start:end])})
 	}
 	return out
 }

@@ -121,7 +121,16 @@ func (c *Classifier) Classify(text string) (Result, error) {
 	} else {
 		res.Language = Language{Code: Undetermined, Reason: "no detector"}
 	}
-	pred := c.Model.Predict(text)
+	// One vector serves both models when they share a vectorizer (a
+	// bundle's do): feature extraction is most of the cost.
+	s := scratchPool.Get().(*scratch)
+	x := c.Model.vec.vectorize(text, s)
+	scratchPool.Put(s)
+	pred := c.Model.predictVector(x)
+	var sevX *Vector
+	if c.Severity != nil && c.Severity.vec == c.Model.vec {
+		sevX = &x
+	}
 	top := pred.Top()
 	res.Scenario = roundScored(top)
 	for _, alt := range pred.Ranked[1:min(4, len(pred.Ranked))] {
@@ -147,12 +156,12 @@ func (c *Classifier) Classify(text string) (Result, error) {
 		res.review(ReasonLanguage)
 	}
 
-	c.route(text, &res)
+	c.route(text, &res, sevX)
 	return res, nil
 }
 
 // route fills severity, queues and deadline for res.Scenario.
-func (c *Classifier) route(text string, res *Result) {
+func (c *Classifier) route(text string, res *Result, x *Vector) {
 	res.Severity, res.Queue, res.Queues, res.SLAMinutes, res.DueAt = nil, "", nil, 0, nil
 	label := res.Scenario.Label
 	if c.Taxonomy == nil || label == OutOfScope {
@@ -161,7 +170,7 @@ func (c *Classifier) route(text string, res *Result) {
 	if _, ok := c.Taxonomy.Scenario(label); !ok {
 		return
 	}
-	sev := c.severity(text, res.Language.Code, label)
+	sev := c.severity(text, res.Language.Code, label, x)
 	res.Severity = &sev
 	res.Queues = c.Taxonomy.QueuesFor(label, sev.Level)
 	res.Queue = res.Queues[0]
@@ -194,18 +203,24 @@ func (c *Classifier) Reassign(text string, res Result, scenario string) Result {
 	res.Scenario = chosen
 	res.Alternatives = alts[:min(len(alts), 3)]
 	res.ReviewReasons = slices.Clone(res.ReviewReasons)
-	c.route(text, &res)
+	c.route(text, &res, nil)
 	return res
 }
 
 // severity: the rule level (scenario default raised by signals), or, with
 // a severity model, the model's level raised by the signals.
-func (c *Classifier) severity(text, lang, scenario string) Severity {
+func (c *Classifier) severity(text, lang, scenario string, x *Vector) Severity {
 	sev := c.esc.assess(text, lang, scenario)
 	if c.Severity == nil {
 		return sev
 	}
-	lvl, prob := c.Severity.Level(text)
+	var lvl int
+	var prob float64
+	if x != nil {
+		lvl, prob = c.Severity.levelOf(c.Severity.predictVector(*x))
+	} else {
+		lvl, prob = c.Severity.Level(text)
+	}
 	out := Severity{Level: max(lvl, c.esc.signalLevel(sev.Signals)), Signals: sev.Signals, Amounts: sev.Amounts}
 	out.Reasons = append([]string{fmt.Sprintf("severity model: %d (p=%.2f)", lvl, prob)}, sev.Reasons[1:]...)
 	return out

@@ -152,7 +152,7 @@ func TestSeverityBeatsBaseline(t *testing.T) {
 	right, base, under, n45 := 0, 0, 0, 0
 	for _, x := range test {
 		lang := c.Detector.Detect(x.Text).Code
-		got := c.severity(x.Text, lang, x.Scenario).Level
+		got := c.severity(x.Text, lang, x.Scenario, nil).Level
 		s, _ := c.Taxonomy.Scenario(x.Scenario)
 		if got == x.Severity {
 			right++

@@ -2,6 +2,7 @@ package classify
 
 import (
 	"math"
+	"reflect"
 	"slices"
 	"sort"
 	"unicode"
@@ -201,6 +202,24 @@ type vectorizer struct {
 	// isConcept marks the columns that are lexicon concepts.
 	isConcept     []bool
 	conceptWeight float32
+}
+
+// equal: the same features, vocabulary and weights, so both give the
+// same vector for any text.
+func (v *vectorizer) equal(o *vectorizer) bool {
+	if v == o {
+		return true
+	}
+	if v.features != o.features || v.conceptWeight != o.conceptWeight || !reflect.DeepEqual(v.lexicon, o.lexicon) ||
+		len(v.columns) != len(o.columns) || !slices.Equal(v.idf, o.idf) || !slices.Equal(v.isConcept, o.isConcept) {
+		return false
+	}
+	for h, c := range v.columns {
+		if d, ok := o.columns[h]; !ok || d != c {
+			return false
+		}
+	}
+	return true
 }
 
 // newVectorizer prepares the concept matcher; columns and idf are filled

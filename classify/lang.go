@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/pemistahl/lingua-go"
 )
@@ -55,8 +56,12 @@ type Language struct {
 // decided by script alone; the rest go to lingua, whose models are
 // loaded once when the detector is built. It is safe for concurrent use.
 type Detector struct {
-	cfg      DetectorConfig
-	lingua   lingua.LanguageDetector
+	cfg    DetectorConfig
+	lingua lingua.LanguageDetector
+	// long reads texts of LongText letters or more with trigrams only
+	// (lingua's low-accuracy mode, as accurate on long texts and several
+	// times faster; the models are lingua's shared cache).
+	long     lingua.LanguageDetector
 	byScript map[scriptID][]string // script → configured languages written in it
 	hasLatin bool
 }
@@ -139,6 +144,10 @@ func NewDetector(cfg DetectorConfig) (*Detector, error) {
 			b = b.WithLowAccuracyMode()
 		}
 		d.lingua = b.Build()
+		d.long = d.lingua
+		if !cfg.LowAccuracy {
+			d.long = lingua.NewLanguageDetectorBuilder().FromIsoCodes639_1(need...).WithLowAccuracyMode().Build()
+		}
 	}
 	return d, nil
 }
@@ -241,8 +250,39 @@ func (d *Detector) Detect(text string) Language {
 	return d.linguaDetect(text, langs, share)
 }
 
+// LongText is the length (in characters) from which trigrams alone
+// detect the language as well as lingua's full models (lingua's own
+// guidance is 120).
+const LongText = 120
+
+// linguaMaxBytes is how much of a text lingua reads: its cost grows with
+// the text and its answer settles long before (accuracy on our 1,965
+// texts is the same with the first 200 bytes, and trigrams alone past
+// LongText characters, as with everything: 0.991, 0.983, 0.990 on the
+// train, dev and test splits).
+const linguaMaxBytes = 200
+
+// head cuts text to about n bytes at a space (or a rune boundary).
+func head(text string, n int) string {
+	if len(text) <= n {
+		return text
+	}
+	cut := n
+	for cut > 0 && !utf8.RuneStart(text[cut]) {
+		cut--
+	}
+	if sp := strings.LastIndexByte(text[:cut], ' '); sp > n/2 {
+		cut = sp
+	}
+	return text[:cut]
+}
+
 func (d *Detector) linguaDetect(text string, langs []string, share float64) Language {
-	values := d.lingua.ComputeLanguageConfidenceValues(text)
+	det := d.lingua
+	if utf8.RuneCountInString(text) >= LongText {
+		det = d.long
+	}
+	values := det.ComputeLanguageConfidenceValues(head(text, linguaMaxBytes))
 	allowed := map[string]bool{}
 	for _, l := range langs {
 		allowed[l] = true

@@ -89,7 +89,11 @@ func (m *Model) Labels() []string { return m.Meta.Labels }
 func (m *Model) Predict(text string) Prediction {
 	s := scratchPool.Get().(*scratch)
 	defer scratchPool.Put(s)
-	x := m.vec.vectorize(text, s)
+	return m.predictVector(m.vec.vectorize(text, s))
+}
+
+// predictVector is Predict on a vector from this model's vectorizer.
+func (m *Model) predictVector(x Vector) Prediction {
 	z := m.logits(x, nil)
 	probs := softmax(z, m.Meta.Metrics.Temperature)
 	ranked := make([]Scored, len(probs))

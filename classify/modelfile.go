@@ -177,6 +177,7 @@ func ReadBundle(r io.Reader) (Bundle, error) {
 	if len(ms) > 1 {
 		b.Severity = ms[1]
 	}
+	b.shareVectorizer()
 	return b, nil
 }
 
@@ -293,5 +294,14 @@ func (c *crcReader) f32s(dst []float32) {
 			dst[i+j] = math.Float32frombits(binary.LittleEndian.Uint32(buf[j*4:]))
 		}
 		i += n
+	}
+}
+
+// shareVectorizer lets the severity model use the scenario model's
+// vectorizer when they are equal (trained on the same texts with the same
+// options), so a text is vectorized once for both.
+func (b *Bundle) shareVectorizer() {
+	if b.Severity != nil && b.Scenario != nil && b.Scenario.vec.equal(b.Severity.vec) {
+		b.Severity.vec = b.Scenario.vec
 	}
 }

@@ -114,7 +114,11 @@ func (m *Model) level(p Prediction) int {
 // Level predicts a severity level (1..5) with the model's decision rule,
 // and the probability of that level.
 func (m *Model) Level(text string) (int, float64) {
-	p := m.Predict(text)
+	return m.levelOf(m.Predict(text))
+}
+
+// levelOf is Level from the model's prediction.
+func (m *Model) levelOf(p Prediction) (int, float64) {
 	l := m.level(p)
 	for _, s := range p.Ranked {
 		if s.Label == strconv.Itoa(l) {

@@ -48,5 +48,7 @@ func TrainTriage(train, dev []datasets.Complaint, tax *datasets.Taxonomy, opts T
 	if err != nil {
 		return Bundle{}, fmt.Errorf("severity model: %w", err)
 	}
-	return Bundle{Scenario: s, Severity: v}, nil
+	b := Bundle{Scenario: s, Severity: v}
+	b.shareVectorizer()
+	return b, nil
 }

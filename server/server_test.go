@@ -557,3 +557,8 @@ func ginPath(p string) string {
 	}
 	return strings.Join(parts, "/")
 }
+
+// classifierFunc adapts the local pipeline (no context) to the server.
+type classifierFunc func(string) (classify.Result, error)
+
+func (f classifierFunc) Classify(_ context.Context, text string) (classify.Result, error) { return f(text) }
