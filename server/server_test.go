@@ -210,11 +210,13 @@ func TestRoutes(t *testing.T) {
 		name, method, path, body string
 		headers                  []string
 		status                   int
-		code                     string           // error code, when an error
+		code                     string            // error code, when an error
 		check                    func([]byte) bool // on success
 	}{
 		{name: "classify", method: "POST", path: "/v1/classify", body: `{"text":"充值了648元，钻石一直没到账","ticket_id":"T-9","channel":"chat"}`, status: 200,
-			check: func(b []byte) bool { return strings.Contains(string(b), `"id":"T-9"`) && strings.Contains(string(b), `"payment_recharge"`) }},
+			check: func(b []byte) bool {
+				return strings.Contains(string(b), `"id":"T-9"`) && strings.Contains(string(b), `"payment_recharge"`)
+			}},
 		{name: "triage", method: "POST", path: "/v1/triage", body: `{"text":"my account was hacked and someone spent my gems","k":2}`, status: 200,
 			check: func(b []byte) bool {
 				var v struct {
@@ -225,7 +227,9 @@ func TestRoutes(t *testing.T) {
 				return json.Unmarshal(b, &v) == nil && v.Classification.Scenario.Label != "" && len(v.SimilarCases) == 2 && v.Suggestion.Reply != ""
 			}},
 		{name: "suggest", method: "POST", path: "/v1/suggest", body: `{"text":"充了648没到账","loss":{"amount":648,"currency":"CNY"}}`, status: 200,
-			check: func(b []byte) bool { return strings.Contains(string(b), `"generator":"offline"`) && strings.Contains(string(b), "680.40 CNY") }},
+			check: func(b []byte) bool {
+				return strings.Contains(string(b), `"generator":"offline"`) && strings.Contains(string(b), "680.40 CNY")
+			}},
 		{name: "cases upsert", method: "POST", path: "/v1/cases", body: `{"cases":[{"id":"api-1","text":"The app crashes when I open the shop","lang":"en","scenario":"technical_issue","reply":"We fixed it in 2.3.1."}]}`, status: 200,
 			check: func(b []byte) bool { return string(b) == `{"upserted":1}` }},
 		{name: "case get", method: "GET", path: "/v1/cases/case-zh-0007", status: 200, check: func(b []byte) bool { return strings.Contains(string(b), `"id":"case-zh-0007"`) }},
@@ -561,4 +565,6 @@ func ginPath(p string) string {
 // classifierFunc adapts the local pipeline (no context) to the server.
 type classifierFunc func(string) (classify.Result, error)
 
-func (f classifierFunc) Classify(_ context.Context, text string) (classify.Result, error) { return f(text) }
+func (f classifierFunc) Classify(_ context.Context, text string) (classify.Result, error) {
+	return f(text)
+}
