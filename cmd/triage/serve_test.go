@@ -13,6 +13,9 @@ import (
 	"testing"
 	"time"
 
+	openai "github.com/sashabaranov/go-openai"
+
+	"github.com/triagedesk/triage/llm/llmtest"
 	"github.com/triagedesk/triage/retrieve/pgstore"
 )
 
@@ -253,5 +256,36 @@ func TestServeBadConfig(t *testing.T) {
 		if r.code != 2 || !strings.Contains(r.stderr, tt.msg) {
 			t.Errorf("%v %v: exit %d, %q", tt.env, tt.args, r.code, r.stderr)
 		}
+	}
+}
+
+// With an OpenAI-compatible endpoint: drafts come from the LLM, and the
+// cascade asks it when the model abstains.
+func TestServeWithLLM(t *testing.T) {
+	srv := llmtest.NewFunc(t, func(req openai.ChatCompletionRequest) llmtest.Reply {
+		if req.ResponseFormat != nil {
+			return llmtest.Reply{Text: `{"scenario":"technical_issue"}`}
+		}
+		return llmtest.Reply{Text: "您好，我们已经收到您的反馈，正在核查。"}
+	})
+	env := map[string]string{"TRIAGE_DATA_DIR": t.TempDir(), "OPENAI_BASE_URL": srv.BaseURL(), "OPENAI_API_KEY": llmtest.APIKey,
+		"TRIAGE_CHAT_MODEL": "qwen2.5:7b", "TRIAGE_CLASSIFIER": "cascade"}
+	base, _ := serveInBackground(t, env)
+	c, b := post(t, base+"/v1/suggest", `{"text":"充值了648元，钻石一直没到账"}`)
+	if c != 200 || !strings.Contains(b, `"generator":"llm:qwen2.5:7b"`) {
+		t.Fatalf("suggest %d %s", c, b)
+	}
+	c, b = post(t, base+"/v1/classify", `{"text":"hmm"}`)
+	if c != 200 || !strings.Contains(b, `"decided_by":"llm:qwen2.5:7b"`) || !strings.Contains(b, `"technical_issue"`) {
+		t.Errorf("cascade on an abstention: %d %s", c, b)
+	}
+	if c := get(t, base+"/metrics"); c != 200 {
+		t.Fatal(c)
+	}
+	resp, _ := http.Get(base + "/metrics")
+	m, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !strings.Contains(string(m), `triage_llm_request_duration_seconds_count{kind="classify",model="qwen2.5:7b",outcome="ok"} 1`) {
+		t.Error("LLM classification not in the metrics")
 	}
 }
