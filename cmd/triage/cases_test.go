@@ -4,11 +4,11 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"os"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/triagedesk/triage/internal/testdb"
 	"github.com/triagedesk/triage/retrieve/pgstore"
 )
 
@@ -36,13 +36,7 @@ func testStores(t *testing.T, fn func(t *testing.T, env map[string]string)) {
 		fn(t, map[string]string{"TRIAGE_DATA_DIR": t.TempDir(), "DATABASE_URL": ""})
 	})
 	t.Run("postgres", func(t *testing.T) {
-		url := os.Getenv("DATABASE_URL")
-		if url == "" {
-			if os.Getenv("CI") != "" {
-				t.Fatal("DATABASE_URL not set in CI")
-			}
-			t.Skip("no DATABASE_URL (make test starts PostgreSQL)")
-		}
+		url := testdb.URL(t)
 		col := fmt.Sprintf("cli%d", time.Now().UnixNano()%1e9)
 		t.Cleanup(func() {
 			if s, err := pgstore.Open(context.Background(), url, pgstore.Options{Collection: col}); err == nil {

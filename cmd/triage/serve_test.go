@@ -7,7 +7,6 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -15,6 +14,7 @@ import (
 
 	openai "github.com/sashabaranov/go-openai"
 
+	"github.com/triagedesk/triage/internal/testdb"
 	"github.com/triagedesk/triage/llm/llmtest"
 	"github.com/triagedesk/triage/retrieve/pgstore"
 )
@@ -174,13 +174,7 @@ func TestServeEmbeddedDefaults(t *testing.T) {
 // With PostgreSQL: cases and feedback go to the database, and readiness
 // follows it.
 func TestServePostgresReadiness(t *testing.T) {
-	dbURL := os.Getenv("DATABASE_URL")
-	if dbURL == "" {
-		if os.Getenv("CI") != "" {
-			t.Fatal("DATABASE_URL not set in CI")
-		}
-		t.Skip("no DATABASE_URL (make test starts PostgreSQL)")
-	}
+	dbURL := testdb.URL(t)
 	u, err := url.Parse(dbURL)
 	if err != nil {
 		t.Fatal(err)

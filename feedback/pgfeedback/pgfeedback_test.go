@@ -3,7 +3,6 @@ package pgfeedback_test
 import (
 	"context"
 	"fmt"
-	"os"
 	"testing"
 	"time"
 
@@ -12,16 +11,11 @@ import (
 	"github.com/triagedesk/triage/feedback"
 	"github.com/triagedesk/triage/feedback/feedbacktest"
 	"github.com/triagedesk/triage/feedback/pgfeedback"
+	"github.com/triagedesk/triage/internal/testdb"
 )
 
 func TestContract(t *testing.T) {
-	url := os.Getenv("DATABASE_URL")
-	if url == "" {
-		if os.Getenv("CI") != "" {
-			t.Fatal("DATABASE_URL not set in CI")
-		}
-		t.Skip("no DATABASE_URL (make test starts PostgreSQL)")
-	}
+	url := testdb.URL(t)
 	ctx := context.Background()
 	feedbacktest.Run(t, func(t *testing.T) (feedback.Store, func() feedback.Store) {
 		pool, err := pgxpool.New(ctx, url)

@@ -4,28 +4,17 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/triagedesk/triage/internal/testdb"
 	"github.com/triagedesk/triage/retrieve"
 	"github.com/triagedesk/triage/retrieve/storetest"
 )
 
-// databaseURL returns DATABASE_URL. In CI a missing database fails the
-// test; locally the test is skipped with directions.
-func databaseURL(t testing.TB) string {
-	t.Helper()
-	url := os.Getenv("DATABASE_URL")
-	if url == "" {
-		if os.Getenv("CI") != "" {
-			t.Fatal("DATABASE_URL is not set: CI must run the tests through scripts/pg.sh run")
-		}
-		t.Skip("no DATABASE_URL: run `make test`, or `scripts/pg.sh run go test ./retrieve/pgstore`, or point DATABASE_URL at PostgreSQL with pgvector")
-	}
-	return url
-}
+// databaseURL is the test database (testdb.URL).
+func databaseURL(t testing.TB) string { return testdb.URL(t) }
 
 var seq atomic.Int64
 
