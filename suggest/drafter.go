@@ -66,7 +66,8 @@ type Drafter struct {
 	// it the draft asks the customer for details (default DefaultMinScore).
 	MinScore float64
 	// QuoteScore is the similarity a case needs for the offline draft to
-	// reuse a sentence of its reply (default DefaultQuoteScore).
+	// reuse a sentence of its reply (default DefaultQuoteScore; never
+	// below MinScore).
 	QuoteScore float64
 	// AgentLanguage is the language of next steps (default "en").
 	AgentLanguage string

@@ -42,7 +42,7 @@ func (d *Drafter) offline(f Facts, cases []retrieve.Result) (string, []string) {
 		}
 	}
 	var cited []string
-	if len(evidence) > 0 && evidence[0].Score >= d.QuoteScore && evidence[0].Lang == lang {
+	if len(evidence) > 0 && evidence[0].Score >= max(d.QuoteScore, d.MinScore) && evidence[0].Lang == lang {
 		if q := d.quote(evidence[0].Reply, lang); q != "" {
 			add(q + " [case:" + evidence[0].ID + "]")
 			cited = append(cited, evidence[0].ID)

@@ -127,6 +127,10 @@ func (a *app) evaluate(ctx context.Context, f evalFlags) error {
 	if err != nil {
 		return err
 	}
+	gen, err := f.chat.llm()
+	if err != nil {
+		return err
+	}
 	opt := eval.Options{Progress: a.progress(len(items))}
 	var (
 		r     *eval.Report
@@ -144,7 +148,7 @@ func (a *app) evaluate(ctx context.Context, f evalFlags) error {
 			if err != nil {
 				return nil, nil, err
 			}
-			cl, err := a.cascade(a.pipeline(det, b, tax, &f.modelFlags), tax, &f.chat)
+			cl, err := a.cascade(a.pipeline(det, b, tax, &f.modelFlags), tax, f.chat.classifier, gen)
 			if err != nil {
 				return nil, nil, err
 			}
@@ -182,7 +186,7 @@ func (a *app) evaluate(ctx context.Context, f evalFlags) error {
 			return err
 		}
 		opt.Labels = c.Model.Labels()
-		cl, err := a.cascade(c, tax, &f.chat)
+		cl, err := a.cascade(c, tax, f.chat.classifier, gen)
 		if err != nil {
 			return err
 		}

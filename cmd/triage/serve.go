@@ -12,7 +12,6 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
-	"github.com/triagedesk/triage/classify/cascade"
 	"github.com/triagedesk/triage/datasets"
 	"github.com/triagedesk/triage/feedback"
 	"github.com/triagedesk/triage/feedback/pgfeedback"
@@ -140,27 +139,17 @@ func (a *app) serve(ctx context.Context, f *serveFlags) error {
 	if err != nil {
 		return &usageError{err}
 	}
-	drafter := suggest.New(tax, nil, a.logger)
-	drafter.MaxCases, drafter.MinScore = f.cfg.SimilarCases, f.minScore
-	drafter.QuoteScore = max(drafter.QuoteScore, f.minScore)
-	var chooser cascade.Chooser
+	var gen chatLLM
 	llmDesc := "none (offline drafts)"
 	if client != nil {
-		metered := srv.MeterLLM(client)
-		drafter.LLM, chooser = metered, metered
+		gen = srv.MeterLLM(client)
 		llmDesc = client.Model() + " at " + f.chat.baseURL
 	}
-	mode, err := cascade.ParseMode(f.chat.classifier)
-	if err != nil {
-		return &usageError{err}
-	}
-	if mode != cascade.Local && chooser == nil {
-		return &usageError{fmt.Errorf("TRIAGE_CLASSIFIER=%s needs an LLM: set OPENAI_BASE_URL and TRIAGE_CHAT_MODEL", mode)}
-	}
-	if srv.Classifier, err = cascade.New(local, chooser, mode, tax, a.logger); err != nil {
+	if srv.Classifier, err = a.cascade(local, tax, f.chat.classifier, gen); err != nil {
 		return err
 	}
-	srv.Drafter = drafter
+	srv.Drafter = suggest.New(tax, gen, a.logger)
+	srv.Drafter.MaxCases, srv.Drafter.MinScore = f.cfg.SimilarCases, f.minScore
 
 	if ps, ok := ix.Store.(*pgstore.Store); ok {
 		if srv.Feedback, err = pgfeedback.New(ctx, ps.Pool(), ""); err != nil {
@@ -185,7 +174,7 @@ func (a *app) serve(ctx context.Context, f *serveFlags) error {
 		}
 		srv.Feedback, srv.Ready = fs, fs.Ping
 	}
-	a.logger.Info("triage ready", "model", local.Model.Meta.Version, "cases", desc, "llm", llmDesc, "classifier", string(mode), "keys", len(keys))
+	a.logger.Info("triage ready", "model", local.Model.Meta.Version, "cases", desc, "llm", llmDesc, "classifier", f.chat.classifier, "keys", len(keys))
 	return srv.Run(ctx)
 }
 

@@ -49,32 +49,42 @@ func (a *app) addChatFlags(cmd *cobra.Command, f *chatFlags) {
 	f.apiKey = a.getenv("OPENAI_API_KEY")
 }
 
-// client returns the chat client, or nil when no endpoint is configured.
+// client returns the chat client, or nil when no chat model is
+// configured (OPENAI_BASE_URL may serve embeddings alone).
 func (f *chatFlags) client() (*llm.Client, error) {
-	if f.baseURL == "" && f.model == "" {
+	if f.model == "" {
 		return nil, nil
 	}
 	return llm.New(llm.Options{BaseURL: f.baseURL, APIKey: f.apiKey, Model: f.model, Timeout: f.timeout})
 }
 
-// cascade wraps the local classifier as --classifier says.
-func (a *app) cascade(local *classify.Classifier, tax *datasets.Taxonomy, f *chatFlags) (*cascade.Classifier, error) {
-	mode, err := cascade.ParseMode(f.classifier)
+// chatLLM is what drafting and LLM classification need of a chat
+// client: *llm.Client, or the server's metered one.
+type chatLLM interface {
+	suggest.Generator
+	cascade.Chooser
+}
+
+// llm returns the configured chat client, nil when there is none.
+func (f *chatFlags) llm() (chatLLM, error) {
+	c, err := f.client()
+	if err != nil || c == nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// cascade wraps the local classifier as --classifier says, asking gen
+// (nil: no LLM configured).
+func (a *app) cascade(local *classify.Classifier, tax *datasets.Taxonomy, classifier string, gen chatLLM) (*cascade.Classifier, error) {
+	mode, err := cascade.ParseMode(classifier)
 	if err != nil {
 		return nil, &usageError{err}
 	}
-	var chooser cascade.Chooser
-	if mode != cascade.Local {
-		c, err := f.client()
-		if err != nil {
-			return nil, err
-		}
-		if c == nil {
-			return nil, &usageError{fmt.Errorf("--classifier %s needs an LLM: set OPENAI_BASE_URL and TRIAGE_CHAT_MODEL", mode)}
-		}
-		chooser = c
+	if mode != cascade.Local && gen == nil {
+		return nil, &usageError{fmt.Errorf("--classifier (TRIAGE_CLASSIFIER) %s needs an LLM: set OPENAI_BASE_URL and TRIAGE_CHAT_MODEL", mode)}
 	}
-	return cascade.New(local, chooser, mode, tax, a.logger)
+	return cascade.New(local, gen, mode, tax, a.logger)
 }
 
 type suggestFlags struct {
@@ -150,7 +160,11 @@ func (a *app) suggest(ctx context.Context, f suggestFlags, text string) error {
 	if err != nil {
 		return err
 	}
-	cl, err := a.cascade(local, tax, &f.chat)
+	gen, err := f.chat.llm()
+	if err != nil {
+		return err
+	}
+	cl, err := a.cascade(local, tax, f.chat.classifier, gen)
 	if err != nil {
 		return err
 	}
@@ -175,17 +189,8 @@ func (a *app) suggest(ctx context.Context, f suggestFlags, text string) error {
 		}
 		req.Loss = &suggest.Money{Amount: f.loss, Currency: cur}
 	}
-	gen, err := f.chat.client()
-	if err != nil {
-		return err
-	}
-	d := suggest.New(tax, nil, a.logger)
-	if gen != nil {
-		d.LLM = gen
-	}
-	d.MaxCases = f.k
-	d.MinScore = f.minScore
-	d.QuoteScore = max(d.QuoteScore, f.minScore)
+	d := suggest.New(tax, gen, a.logger)
+	d.MaxCases, d.MinScore = f.k, f.minScore
 	if f.jsonOut {
 		draft, err := d.Draft(ctx, req)
 		if err != nil {
