@@ -142,6 +142,26 @@ func (s *Server) checkDraft(r draftRequest) error {
 	return nil
 }
 
+// draftInput reads and checks a draft request, classifies the complaint
+// and finds its cases; on failure it has answered the request.
+func (s *Server) draftInput(c *gin.Context) (suggest.Request, bool) {
+	var req draftRequest
+	if err := decode(c, &req); err != nil {
+		fail(c, err)
+		return suggest.Request{}, false
+	}
+	if err := s.checkDraft(req); err != nil {
+		fail(c, err)
+		return suggest.Request{}, false
+	}
+	sreq, err := s.prepare(c, req)
+	if err != nil {
+		fail(c, err)
+		return suggest.Request{}, false
+	}
+	return sreq, true
+}
+
 // prepare classifies and retrieves for a draft.
 func (s *Server) prepare(c *gin.Context, r draftRequest) (suggest.Request, error) {
 	res, err := s.classifyText(c, r.classifyRequest)
@@ -181,18 +201,8 @@ func views(rs []retrieve.Result) []caseView {
 }
 
 func (s *Server) triage(c *gin.Context) {
-	var req draftRequest
-	if err := decode(c, &req); err != nil {
-		fail(c, err)
-		return
-	}
-	if err := s.checkDraft(req); err != nil {
-		fail(c, err)
-		return
-	}
-	sreq, err := s.prepare(c, req)
-	if err != nil {
-		fail(c, err)
+	sreq, ok := s.draftInput(c)
+	if !ok {
 		return
 	}
 	draft, err := s.Drafter.Draft(c.Request.Context(), sreq)
@@ -204,18 +214,8 @@ func (s *Server) triage(c *gin.Context) {
 }
 
 func (s *Server) suggest(c *gin.Context) {
-	var req draftRequest
-	if err := decode(c, &req); err != nil {
-		fail(c, err)
-		return
-	}
-	if err := s.checkDraft(req); err != nil {
-		fail(c, err)
-		return
-	}
-	sreq, err := s.prepare(c, req)
-	if err != nil {
-		fail(c, err)
+	sreq, ok := s.draftInput(c)
+	if !ok {
 		return
 	}
 	if !strings.Contains(c.GetHeader("Accept"), "text/event-stream") {
