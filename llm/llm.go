@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strings"
 	"time"
 
 	openai "github.com/sashabaranov/go-openai"
@@ -250,6 +251,10 @@ func (c *Client) wrap(err error) error {
 	}
 	return fmt.Errorf("llm: %s: %w", c.opt.Model, err)
 }
+
+// Fence keeps untrusted text placed between <<<NAME and NAME>>> markers
+// in a prompt from closing them: it turns <<< and >>> into look-alikes.
+var Fence = strings.NewReplacer("<<<", "‹‹‹", ">>>", "›››").Replace
 
 // Retryable reports whether err is a rate limit or a server error, the
 // failures worth trying again.

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"embed"
 	"fmt"
-	"strings"
 	"text/template"
 
 	"github.com/triagedesk/triage/llm"
@@ -33,11 +32,11 @@ func Messages(f Facts, cases []retrieve.Result, complaint string) ([]llm.Message
 		Facts     Facts
 		Cases     []promptCase
 		Complaint string
-	}{Facts: f, Complaint: fence(complaint)}
+	}{Facts: f, Complaint: llm.Fence(complaint)}
 	for _, c := range cases {
 		data.Cases = append(data.Cases, promptCase{
 			ID: c.ID, Scenario: c.Scenario, Lang: c.Lang, Score: c.Score,
-			Resolution: fence(anonymous(c.Resolution)), Reply: fence(anonymous(c.Reply)),
+			Resolution: llm.Fence(anonymous(c.Resolution)), Reply: llm.Fence(anonymous(c.Reply)),
 		})
 	}
 	var sys, user bytes.Buffer
@@ -49,9 +48,6 @@ func Messages(f Facts, cases []retrieve.Result, complaint string) ([]llm.Message
 	}
 	return []llm.Message{{Role: llm.System, Content: sys.String()}, {Role: llm.User, Content: user.String()}}, nil
 }
-
-// fence keeps untrusted text from closing the delimiters around it.
-var fence = strings.NewReplacer("<<<", "‹‹‹", ">>>", "›››").Replace
 
 // anonymous turns another customer's numbered placeholders ([PHONE_1])
 // into bare ones ([PHONE]) so they never map back to this customer's data.

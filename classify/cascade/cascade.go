@@ -154,7 +154,7 @@ func (c *Classifier) Classify(ctx context.Context, text string) (classify.Result
 
 func (c *Classifier) choose(ctx context.Context, text string) (string, error) {
 	var user bytes.Buffer
-	complaint := strings.NewReplacer("<<<", "‹‹‹", ">>>", "›››").Replace(redact.Text(text).Text)
+	complaint := llm.Fence(redact.Text(text).Text)
 	if err := prompts.ExecuteTemplate(&user, "user.tmpl", map[string]string{"Complaint": complaint}); err != nil {
 		return "", fmt.Errorf("cascade: prompt: %w", err)
 	}
