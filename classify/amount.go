@@ -99,14 +99,14 @@ func (p *AmountFinder) after(s string, i int, needSym bool) (mult, sym string, e
 			continue
 		}
 		j := i + sp1
-		cands := make([]string, 0, 2)
-		for _, m := range p.mults {
-			if strings.HasPrefix(s[j:], m) {
-				cands = append(cands, m)
+		// The multipliers found here, longest first, then none.
+		for mi := 0; mi <= len(p.mults); mi++ {
+			m := ""
+			if mi < len(p.mults) {
+				if m = p.mults[mi]; !strings.HasPrefix(s[j:], m) {
+					continue
+				}
 			}
-		}
-		cands = append(cands, "")
-		for _, m := range cands {
 			k := j + len(m)
 			if !needSym {
 				return m, "", k, true
