@@ -21,6 +21,7 @@ import (
 
 	"github.com/triagedesk/triage/classify"
 	"github.com/triagedesk/triage/classify/cascade"
+	"github.com/triagedesk/triage/classify/classifytest"
 	"github.com/triagedesk/triage/datasets"
 	"github.com/triagedesk/triage/feedback"
 	"github.com/triagedesk/triage/llm"
@@ -33,50 +34,20 @@ import (
 )
 
 var (
-	fixOnce  sync.Once
-	fixTax   *datasets.Taxonomy
-	fixLocal *classify.Classifier
-	fixCases []datasets.Case
-	fixErr   error
+	casesOnce sync.Once
+	fixCases  []datasets.Case
+	casesErr  error
 )
 
-// fixture trains the classifier once for the package.
+// fixture is the trained pipeline and the embedded resolved cases.
 func fixture(t testing.TB) (*datasets.Taxonomy, *classify.Classifier, []datasets.Case) {
 	t.Helper()
-	fixOnce.Do(func() {
-		if fixTax, fixErr = datasets.LoadTaxonomy(); fixErr != nil {
-			return
-		}
-		var train, dev []datasets.Complaint
-		if train, fixErr = datasets.LoadComplaints(datasets.Train, fixTax); fixErr != nil {
-			return
-		}
-		if dev, fixErr = datasets.LoadComplaints(datasets.Dev, fixTax); fixErr != nil {
-			return
-		}
-		lex, err := datasets.LoadLexicon()
-		if err != nil {
-			fixErr = err
-			return
-		}
-		b, err := classify.TrainTriage(train, dev, fixTax, classify.TrainOptions{Lexicon: classify.ConceptsFrom(lex)})
-		if err != nil {
-			fixErr = err
-			return
-		}
-		det, err := classify.NewDetector(classify.DetectorConfig{Languages: []string{"zh", "en", "ja", "es"}, LowAccuracy: true})
-		if err != nil {
-			fixErr = err
-			return
-		}
-		fixLocal = classify.NewClassifier(det, b.Scenario, fixTax)
-		fixLocal.Severity = b.Severity
-		fixCases, fixErr = datasets.LoadCases(fixTax)
-	})
-	if fixErr != nil {
-		t.Fatal(fixErr)
+	tax, local := classifytest.Default(t)
+	casesOnce.Do(func() { fixCases, casesErr = datasets.LoadCases(tax) })
+	if casesErr != nil {
+		t.Fatal(casesErr)
 	}
-	return fixTax, fixLocal, fixCases
+	return tax, local, fixCases
 }
 
 // panicky panics on one text, to prove a panic is a 500, and sleeps on

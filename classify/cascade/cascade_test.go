@@ -7,7 +7,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -15,6 +14,7 @@ import (
 
 	"github.com/triagedesk/triage/classify"
 	"github.com/triagedesk/triage/classify/cascade"
+	"github.com/triagedesk/triage/classify/classifytest"
 	"github.com/triagedesk/triage/datasets"
 	"github.com/triagedesk/triage/llm"
 	"github.com/triagedesk/triage/llm/llmtest"
@@ -23,46 +23,12 @@ import (
 
 var update = flag.Bool("update", false, "rewrite golden files")
 
-var (
-	once  sync.Once
-	local *classify.Classifier
-	tax   *datasets.Taxonomy
-	test  []datasets.Complaint
-	err0  error
-)
-
 func fixture(t *testing.T) (*classify.Classifier, *datasets.Taxonomy, []datasets.Complaint) {
 	t.Helper()
-	once.Do(func() {
-		if tax, err0 = datasets.LoadTaxonomy(); err0 != nil {
-			return
-		}
-		lex, err := datasets.LoadLexicon()
-		if err != nil {
-			err0 = err
-			return
-		}
-		var train, dev []datasets.Complaint
-		for s, dst := range map[datasets.Split]*[]datasets.Complaint{datasets.Train: &train, datasets.Dev: &dev, datasets.Test: &test} {
-			if *dst, err0 = datasets.LoadComplaints(s, tax); err0 != nil {
-				return
-			}
-		}
-		b, err := classify.TrainTriage(train, dev, tax, classify.TrainOptions{Lexicon: classify.ConceptsFrom(lex)})
-		if err != nil {
-			err0 = err
-			return
-		}
-		det, err := classify.NewDetector(classify.DetectorConfig{LowAccuracy: true})
-		if err != nil {
-			err0 = err
-			return
-		}
-		local = classify.NewClassifier(det, b.Scenario, tax)
-		local.Severity = b.Severity
-	})
-	if err0 != nil {
-		t.Fatal(err0)
+	tax, local := classifytest.Default(t)
+	test, err := datasets.LoadComplaints(datasets.Test, tax)
+	if err != nil {
+		t.Fatal(err)
 	}
 	return local, tax, test
 }
