@@ -9,7 +9,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-	"github.com/triagedesk/triage/datasets"
+	"github.com/triagedesk/triage"
 )
 
 // Amount is a sum of money found in a complaint.
@@ -27,9 +27,9 @@ type Amount struct {
 // matches as one regular expression over every symbol, at a fraction of
 // its cost.
 type AmountFinder struct {
-	currency map[string]datasets.Currency // lower-cased symbol → currency
-	symbols  []string                     // longest first, so "us$" wins over "$"
-	mults    []string                     // longest first
+	currency map[string]triage.Currency // lower-cased symbol → currency
+	symbols  []string                   // longest first, so "us$" wins over "$"
+	mults    []string                   // longest first
 }
 
 // number: digits with , . space or ' as group or decimal separators.
@@ -46,8 +46,8 @@ var multipliers = map[string]float64{
 }
 
 // NewAmountFinder knows the currencies and symbols of tax.
-func NewAmountFinder(tax *datasets.Taxonomy) *AmountFinder {
-	p := &AmountFinder{currency: map[string]datasets.Currency{}}
+func NewAmountFinder(tax *triage.Taxonomy) *AmountFinder {
+	p := &AmountFinder{currency: map[string]triage.Currency{}}
 	for _, c := range tax.Currencies {
 		for _, s := range c.Symbols {
 			ls := strings.ToLower(s)

@@ -1,14 +1,11 @@
 package classify
 
 import (
-	"errors"
 	"fmt"
 	"slices"
-	"strings"
 	"time"
-	"unicode/utf8"
 
-	"github.com/triagedesk/triage/datasets"
+	"github.com/triagedesk/triage"
 )
 
 // OutOfScope is the label for texts outside every scenario. A model
@@ -22,16 +19,6 @@ const (
 	ReasonSmallMargin   = "small_margin"
 	ReasonLanguage      = "language_undetermined"
 	ReasonOutOfScope    = "out_of_scope"
-)
-
-// MaxTextBytes bounds one text; longer input is rejected, not truncated.
-const MaxTextBytes = 64 << 10
-
-// Input errors callers branch on.
-var (
-	ErrEmptyInput   = errors.New("empty text")
-	ErrInputTooLong = errors.New("text too long")
-	ErrInvalidUTF8  = errors.New("text is not valid UTF-8")
 )
 
 // Result is the classification of one complaint.
@@ -60,7 +47,7 @@ type Classifier struct {
 	Model    *Model
 	// Taxonomy is set when the model's labels are the taxonomy's
 	// scenarios; then severity, queue and SLA are filled in.
-	Taxonomy *datasets.Taxonomy
+	Taxonomy *triage.Taxonomy
 	// Severity, when set, predicts the level from text (trained on the
 	// labelled severities); escalation signals still raise it.
 	Severity *Model
@@ -79,7 +66,7 @@ type Classifier struct {
 // NewClassifier wires a classifier. tax may be nil for models trained on
 // other label sets; it is ignored when the model's labels are not all
 // taxonomy scenarios (plus optionally oos).
-func NewClassifier(det *Detector, m *Model, tax *datasets.Taxonomy) *Classifier {
+func NewClassifier(det *Detector, m *Model, tax *triage.Taxonomy) *Classifier {
 	c := &Classifier{Detector: det, Model: m, MinMargin: 0.1, DefaultThreshold: 0.5, Now: time.Now}
 	if tax != nil && labelsInTaxonomy(m.Labels(), tax) {
 		c.Taxonomy = tax
@@ -88,7 +75,7 @@ func NewClassifier(det *Detector, m *Model, tax *datasets.Taxonomy) *Classifier 
 	return c
 }
 
-func labelsInTaxonomy(labels []string, tax *datasets.Taxonomy) bool {
+func labelsInTaxonomy(labels []string, tax *triage.Taxonomy) bool {
 	for _, l := range labels {
 		if _, ok := tax.Scenario(l); !ok && l != OutOfScope {
 			return false
@@ -97,22 +84,9 @@ func labelsInTaxonomy(labels []string, tax *datasets.Taxonomy) bool {
 	return true
 }
 
-// CheckText validates one input text.
-func CheckText(text string) error {
-	switch {
-	case !utf8.ValidString(text):
-		return ErrInvalidUTF8
-	case strings.TrimSpace(text) == "":
-		return ErrEmptyInput
-	case len(text) > MaxTextBytes:
-		return fmt.Errorf("%w: %d bytes, limit %d", ErrInputTooLong, len(text), MaxTextBytes)
-	}
-	return nil
-}
-
 // Classify runs the pipeline on one text.
 func (c *Classifier) Classify(text string) (Result, error) {
-	if err := CheckText(text); err != nil {
+	if err := triage.CheckText(text); err != nil {
 		return Result{}, err
 	}
 	res := Result{ReviewReasons: []string{}, ModelVersion: c.Model.Meta.Version}

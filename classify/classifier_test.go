@@ -3,12 +3,14 @@ package classify
 import (
 	"errors"
 
-	"github.com/triagedesk/triage/datasets"
 	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/triagedesk/triage"
+	"github.com/triagedesk/triage/datasets"
 )
 
 var (
@@ -131,10 +133,10 @@ func TestClassifyRejectsBadInput(t *testing.T) {
 		text string
 		want error
 	}{
-		{"", ErrEmptyInput},
-		{" \n\t ", ErrEmptyInput},
-		{"bad \xff byte", ErrInvalidUTF8},
-		{strings.Repeat("a", MaxTextBytes+1), ErrInputTooLong},
+		{"", triage.ErrEmptyText},
+		{" \n\t ", triage.ErrEmptyText},
+		{"bad \xff byte", triage.ErrInvalidUTF8},
+		{strings.Repeat("a", triage.MaxTextBytes+1), triage.ErrTextTooLong},
 	}
 	for _, tt := range tests {
 		if _, err := c.Classify(tt.text); !errors.Is(err, tt.want) {

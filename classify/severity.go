@@ -7,7 +7,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-	"github.com/triagedesk/triage/datasets"
+	"github.com/triagedesk/triage"
 )
 
 // Severity is a case's level with the reasons it was set there.
@@ -32,18 +32,18 @@ type phrase struct {
 }
 
 type signalMatcher struct {
-	signal  datasets.Signal
+	signal  triage.Signal
 	phrases map[string][]phrase // by language
 }
 
 // escalator applies the taxonomy's escalation signals.
 type escalator struct {
-	tax     *datasets.Taxonomy
+	tax     *triage.Taxonomy
 	signals []signalMatcher
 	amounts *AmountFinder
 }
 
-func newEscalator(tax *datasets.Taxonomy) *escalator {
+func newEscalator(tax *triage.Taxonomy) *escalator {
 	e := &escalator{tax: tax, amounts: NewAmountFinder(tax)}
 	for _, s := range tax.Escalation.Signals {
 		m := signalMatcher{signal: s, phrases: map[string][]phrase{}}
@@ -153,7 +153,7 @@ func (e *escalator) assess(text, lang, scenario string) Severity {
 				max = a
 			}
 		}
-		thresholds := append([]datasets.AmountSignal(nil), e.tax.Escalation.Amounts...)
+		thresholds := append([]triage.AmountSignal(nil), e.tax.Escalation.Amounts...)
 		sort.Slice(thresholds, func(a, b int) bool { return thresholds[a].Threshold > thresholds[b].Threshold })
 		for _, t := range thresholds {
 			if max.Base >= t.Threshold {

@@ -10,20 +10,21 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/triagedesk/triage"
 	"github.com/triagedesk/triage/datasets"
 )
 
 var (
 	fixtureOnce sync.Once
 	fixture     struct {
-		tax             *datasets.Taxonomy
-		train, dev, tst []datasets.Complaint
+		tax             *triage.Taxonomy
+		train, dev, tst []triage.Complaint
 		err             error
 	}
 )
 
 // loadFixture reads the embedded datasets once for all tests.
-func loadFixture(t testing.TB) (tax *datasets.Taxonomy, train, dev, test []datasets.Complaint) {
+func loadFixture(t testing.TB) (tax *triage.Taxonomy, train, dev, test []triage.Complaint) {
 	t.Helper()
 	fixtureOnce.Do(func() {
 		f := &fixture
@@ -44,7 +45,7 @@ func loadFixture(t testing.TB) (tax *datasets.Taxonomy, train, dev, test []datas
 	return fixture.tax, fixture.train, fixture.dev, fixture.tst
 }
 
-func scenarioExamples(cs []datasets.Complaint) []Example {
+func scenarioExamples(cs []triage.Complaint) []Example {
 	out := make([]Example, len(cs))
 	for i, c := range cs {
 		out[i] = Example{Text: c.Text, Label: c.Scenario}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strconv"
 
+	"github.com/triagedesk/triage"
 	"github.com/triagedesk/triage/datasets"
 )
 
@@ -22,16 +23,16 @@ func ConceptsFrom(lex *datasets.Lexicon) []Concept {
 // TrainTriage trains the bundle for taxonomy-labelled complaints: the
 // scenario model, and the severity model from the same texts. The
 // taxonomy's hash is recorded in both.
-func TrainTriage(train, dev []datasets.Complaint, tax *datasets.Taxonomy, opts TrainOptions) (Bundle, error) {
+func TrainTriage(train, dev []triage.Complaint, tax *triage.Taxonomy, opts TrainOptions) (Bundle, error) {
 	opts.TaxonomyHash = tax.Hash
-	scen := func(cs []datasets.Complaint) []Example {
+	scen := func(cs []triage.Complaint) []Example {
 		out := make([]Example, len(cs))
 		for i, c := range cs {
 			out[i] = Example{Text: c.Text, Label: c.Scenario}
 		}
 		return out
 	}
-	sev := func(cs []datasets.Complaint) []Example {
+	sev := func(cs []triage.Complaint) []Example {
 		out := make([]Example, len(cs))
 		for i, c := range cs {
 			out[i] = Example{Text: c.Text, Label: strconv.Itoa(c.Severity)}

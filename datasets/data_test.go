@@ -8,6 +8,7 @@ import (
 	"testing"
 	"unicode/utf8"
 
+	"github.com/triagedesk/triage"
 	"github.com/triagedesk/triage/datasets"
 	"github.com/triagedesk/triage/datasets/dedup"
 	"github.com/triagedesk/triage/datasets/internal/card"
@@ -37,8 +38,8 @@ func load(t *testing.T) card.Data {
 	return d
 }
 
-func all(d card.Data) []datasets.Complaint {
-	var out []datasets.Complaint
+func all(d card.Data) []triage.Complaint {
+	var out []triage.Complaint
 	for _, s := range datasets.Splits {
 		out = append(out, d.Complaints[s]...)
 	}

@@ -9,6 +9,8 @@ import (
 	"embed"
 	"fmt"
 	"io/fs"
+
+	"github.com/triagedesk/triage"
 )
 
 //go:embed taxonomy.yaml lexicon.yaml cases.jsonl complaints/*.jsonl
@@ -48,12 +50,12 @@ func TaxonomyBytes() []byte {
 }
 
 // LoadTaxonomy parses and validates the embedded taxonomy.
-func LoadTaxonomy() (*Taxonomy, error) {
+func LoadTaxonomy() (*triage.Taxonomy, error) {
 	return ParseTaxonomy(TaxonomyFile, TaxonomyBytes())
 }
 
 // LoadComplaints reads one embedded split, checked against tax.
-func LoadComplaints(s Split, tax *Taxonomy) ([]Complaint, error) {
+func LoadComplaints(s Split, tax *triage.Taxonomy) ([]triage.Complaint, error) {
 	data, err := files.ReadFile("complaints/" + string(s) + ".jsonl")
 	if err != nil {
 		return nil, fmt.Errorf("datasets: unknown split %q", s)
@@ -62,7 +64,7 @@ func LoadComplaints(s Split, tax *Taxonomy) ([]Complaint, error) {
 }
 
 // LoadCases reads the embedded resolved cases, checked against tax.
-func LoadCases(tax *Taxonomy) ([]Case, error) {
+func LoadCases(tax *triage.Taxonomy) ([]triage.Case, error) {
 	data, _ := files.ReadFile("cases.jsonl")
 	return ReadCases(bytes.NewReader(data), CasesFile, tax)
 }

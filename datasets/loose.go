@@ -7,19 +7,21 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/triagedesk/triage"
 )
 
 // ReadCaseTable reads cases from any JSONL or CSV where only id and text
 // are required; the other case fields are taken when present (in CSV,
 // compensation is a JSON object in its column). It is the ingest format:
 // lenient about what is missing, strict about what is malformed.
-func ReadCaseTable(r io.Reader, name string, format Format) ([]Case, error) {
+func ReadCaseTable(r io.Reader, name string, format Format) ([]triage.Case, error) {
 	if format == FormatAuto {
 		format = FormatOf(name)
 	}
-	var out []Case
+	var out []triage.Case
 	add := func(line int, get func(string) (string, bool, error)) error {
-		var c Case
+		var c triage.Case
 		var err error
 		str := func(f string) string {
 			if err != nil {
@@ -53,7 +55,7 @@ func ReadCaseTable(r io.Reader, name string, format Format) ([]Case, error) {
 			}
 		}
 		if comp != "" {
-			var cp Compensation
+			var cp triage.Compensation
 			if err := json.Unmarshal([]byte(comp), &cp); err != nil {
 				return fmt.Errorf("%w: %s: compensation: %v", ErrSchema, c.ID, err)
 			}

@@ -7,50 +7,19 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math"
-	"regexp"
 	"strings"
-	"time"
 	"unicode/utf8"
+
+	"github.com/triagedesk/triage"
 )
-
-// Complaint is one labelled complaint (design.md §4).
-type Complaint struct {
-	ID       string `json:"id"`
-	Text     string `json:"text"`
-	Lang     string `json:"lang"`
-	Scenario string `json:"scenario"`
-	Severity int    `json:"severity"`
-	Queue    string `json:"queue"`
-	Channel  string `json:"channel"`
-}
-
-// Case is a resolved past case: a complaint plus what was done and said.
-type Case struct {
-	Complaint
-	Resolution   string        `json:"resolution"`
-	Reply        string        `json:"reply"`
-	Compensation *Compensation `json:"compensation,omitempty"`
-	ResolvedAt   time.Time     `json:"resolved_at"`
-}
-
-// Compensation is what a customer was given, as the policy computes it.
-type Compensation struct {
-	Policy    string  `json:"policy"`
-	Loss      float64 `json:"loss"`
-	Currency  string  `json:"currency"`
-	DelayDays int     `json:"delay_days"`
-	Amount    float64 `json:"amount"`
-	Form      string  `json:"form,omitempty"`
-}
 
 // Sentinel errors wrapped by LineError, for callers that branch on the
 // kind of problem.
 var (
-	ErrSyntax  = errors.New("malformed line")
-	ErrSchema  = errors.New("schema violation")
-	ErrLabel   = errors.New("unknown label")
-	ErrTooLong = errors.New("line too long")
+	ErrSyntax  = triage.NewError(triage.EINVALID, "malformed line")
+	ErrSchema  = triage.ErrInvalidRecord
+	ErrLabel   = triage.ErrUnknownLabel
+	ErrTooLong = triage.NewError(triage.ETOOLARGE, "line too long")
 )
 
 // LineError names the file and line of a bad record.
@@ -72,14 +41,14 @@ const MaxLineBytes = 1 << 20
 
 // ReadComplaints reads labelled complaints from JSONL. With a non-nil
 // taxonomy every label is checked against it. name is used in errors.
-func ReadComplaints(r io.Reader, name string, tax *Taxonomy) ([]Complaint, error) {
-	return readRecords(r, name, func(c *Complaint) (string, error) { return c.ID, c.validate(tax) })
+func ReadComplaints(r io.Reader, name string, tax *triage.Taxonomy) ([]triage.Complaint, error) {
+	return readRecords(r, name, func(c *triage.Complaint) (string, error) { return c.ID, c.Validate(tax) })
 }
 
 // ReadCases reads resolved cases from JSONL. With a non-nil taxonomy the
 // labels and every compensation are checked against it.
-func ReadCases(r io.Reader, name string, tax *Taxonomy) ([]Case, error) {
-	return readRecords(r, name, func(c *Case) (string, error) { return c.ID, c.validate(tax) })
+func ReadCases(r io.Reader, name string, tax *triage.Taxonomy) ([]triage.Case, error) {
+	return readRecords(r, name, func(c *triage.Case) (string, error) { return c.ID, c.Validate(tax) })
 }
 
 // readRecords decodes one strict JSON object a line, validates it and
@@ -202,67 +171,6 @@ func decodeStrict(data []byte, v any) error {
 	}
 	if dec.More() {
 		return fmt.Errorf("%w: more than one JSON value on the line", ErrSyntax)
-	}
-	return nil
-}
-
-var langCode = regexp.MustCompile(`^[a-z]{2}$`)
-
-func (c *Complaint) validate(tax *Taxonomy) error {
-	switch {
-	case strings.TrimSpace(c.ID) == "":
-		return fmt.Errorf("%w: missing id", ErrSchema)
-	case strings.TrimSpace(c.Text) == "":
-		return fmt.Errorf("%w: %s: empty text", ErrSchema, c.ID)
-	case !langCode.MatchString(c.Lang):
-		return fmt.Errorf("%w: %s: lang %q is not an ISO 639-1 code", ErrSchema, c.ID, c.Lang)
-	case c.Severity < 1 || c.Severity > 5:
-		return fmt.Errorf("%w: %s: severity %d outside 1..5", ErrSchema, c.ID, c.Severity)
-	}
-	if tax == nil {
-		return nil
-	}
-	s, ok := tax.Scenario(c.Scenario)
-	if !ok {
-		return fmt.Errorf("%w: %s: scenario %q is not in the taxonomy", ErrLabel, c.ID, c.Scenario)
-	}
-	if c.Queue != s.Queue {
-		return fmt.Errorf("%w: %s: queue %q, but scenario %s routes to %q", ErrLabel, c.ID, c.Queue, s.ID, s.Queue)
-	}
-	if !tax.HasChannel(c.Channel) {
-		return fmt.Errorf("%w: %s: channel %q is not in the taxonomy", ErrLabel, c.ID, c.Channel)
-	}
-	return nil
-}
-
-func (c *Case) validate(tax *Taxonomy) error {
-	if err := c.Complaint.validate(tax); err != nil {
-		return err
-	}
-	switch {
-	case strings.TrimSpace(c.Resolution) == "":
-		return fmt.Errorf("%w: %s: empty resolution", ErrSchema, c.ID)
-	case strings.TrimSpace(c.Reply) == "":
-		return fmt.Errorf("%w: %s: empty reply", ErrSchema, c.ID)
-	case c.ResolvedAt.IsZero():
-		return fmt.Errorf("%w: %s: missing resolved_at", ErrSchema, c.ID)
-	}
-	if c.Compensation == nil || tax == nil {
-		return nil
-	}
-	got := *c.Compensation
-	if !tax.HasForm(got.Form) {
-		return fmt.Errorf("%w: %s: compensation form %q is not in the taxonomy", ErrLabel, c.ID, got.Form)
-	}
-	want, err := tax.Compensate(c.Scenario, got.Loss, got.Currency, got.DelayDays)
-	if err != nil {
-		return fmt.Errorf("%w: %s: %w", ErrLabel, c.ID, err)
-	}
-	if got.Policy != want.Policy {
-		return fmt.Errorf("%w: %s: compensation policy %q, but scenario %s uses %q", ErrLabel, c.ID, got.Policy, c.Scenario, want.Policy)
-	}
-	if math.Abs(got.Amount-want.Amount) > 0.005 {
-		return fmt.Errorf("%w: %s: compensation amount %.2f %s, policy allows %.2f", ErrSchema, c.ID, got.Amount, got.Currency, want.Amount)
 	}
 	return nil
 }

@@ -12,8 +12,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/triagedesk/triage"
 	"github.com/triagedesk/triage/classify"
-	"github.com/triagedesk/triage/datasets"
 )
 
 // ErrInvalid: an entry that cannot be stored as it is.
@@ -41,7 +41,7 @@ type Entry struct {
 
 // Validate checks e against the taxonomy: a ticket id, a valid text,
 // known labels, and something to record.
-func (e Entry) Validate(tax *datasets.Taxonomy) error {
+func (e Entry) Validate(tax *triage.Taxonomy) error {
 	switch {
 	case strings.TrimSpace(e.TicketID) == "" || len(e.TicketID) > 200:
 		return fmt.Errorf("%w: ticket_id is required (at most 200 bytes)", ErrInvalid)
@@ -50,12 +50,12 @@ func (e Entry) Validate(tax *datasets.Taxonomy) error {
 	case len(e.Comment) > 4000 || len(e.Agent) > 200:
 		return fmt.Errorf("%w: comment or agent too long", ErrInvalid)
 	}
-	if err := classify.CheckText(e.Text); err != nil {
+	if err := triage.CheckText(e.Text); err != nil {
 		return fmt.Errorf("%w: text: %w", ErrInvalid, err)
 	}
 	if e.Scenario != "" && e.Scenario != classify.OutOfScope {
 		if _, ok := tax.Scenario(e.Scenario); !ok {
-			return fmt.Errorf("%w: %w %q", ErrInvalid, datasets.ErrUnknownScenario, e.Scenario)
+			return fmt.Errorf("%w: %w %q", ErrInvalid, triage.ErrUnknownScenario, e.Scenario)
 		}
 	}
 	if e.Severity != 0 {

@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/triagedesk/triage/datasets"
+	"github.com/triagedesk/triage"
 )
 
 // Index searches a store with the embedder its vectors came from.
@@ -77,9 +77,9 @@ const bulkMin = 1000
 // Add embeds and upserts cases in batches; progress (optional) is called
 // with the number done after each batch. A large first load into a store
 // that can bulk-load is embedded first and loaded in one go.
-func (ix *Index) Add(ctx context.Context, cases []datasets.Case, progress func(done int)) error {
+func (ix *Index) Add(ctx context.Context, cases []triage.Case, progress func(done int)) error {
 	if ix.Redact != nil {
-		cleaned := make([]datasets.Case, len(cases))
+		cleaned := make([]triage.Case, len(cases))
 		for i, c := range cases {
 			c.Text, c.Resolution, c.Reply = ix.Redact(c.Text), ix.Redact(c.Resolution), ix.Redact(c.Reply)
 			cleaned[i] = c
@@ -119,7 +119,7 @@ func (ix *Index) Add(ctx context.Context, cases []datasets.Case, progress func(d
 	return nil
 }
 
-func (ix *Index) bulk(ctx context.Context, bl BulkLoader, cases []datasets.Case, progress func(done int)) error {
+func (ix *Index) bulk(ctx context.Context, bl BulkLoader, cases []triage.Case, progress func(done int)) error {
 	recs := make([]Record, len(cases))
 	const chunk = 1024
 	for start := 0; start < len(cases); start += chunk {

@@ -13,12 +13,12 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/triagedesk/triage/datasets"
+	"github.com/triagedesk/triage"
 )
 
 // Record is a case with its embedding, as stored.
 type Record struct {
-	datasets.Case
+	triage.Case
 	Vector []float32
 }
 
@@ -30,7 +30,7 @@ type Filter struct {
 
 // Result is one similar case.
 type Result struct {
-	datasets.Case
+	triage.Case
 	// Score is the cosine similarity to the query, in [-1, 1].
 	Score float64
 }
@@ -62,7 +62,7 @@ type Store interface {
 	// that loses rows under a selective filter.
 	Search(ctx context.Context, query []float32, k int, f Filter) ([]Result, error)
 	// Get returns the case stored under id; ErrNotFound when there is none.
-	Get(ctx context.Context, id string) (datasets.Case, error)
+	Get(ctx context.Context, id string) (triage.Case, error)
 	// Delete removes the case stored under id; ErrNotFound when there is none.
 	Delete(ctx context.Context, id string) error
 	// Count returns the number of records.

@@ -9,8 +9,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
-	"github.com/triagedesk/triage/classify"
-	"github.com/triagedesk/triage/datasets"
+	"github.com/triagedesk/triage"
 	"github.com/triagedesk/triage/feedback"
 	"github.com/triagedesk/triage/retrieve"
 )
@@ -90,10 +89,10 @@ func classifyErr(err error) *Error {
 	switch {
 	case errors.As(err, &e):
 		return e
-	case errors.Is(err, classify.ErrInputTooLong):
+	case errors.Is(err, triage.ErrTextTooLong):
 		return &Error{Code: CodeTooLarge, Message: err.Error()}
-	case errors.Is(err, classify.ErrEmptyInput), errors.Is(err, classify.ErrInvalidUTF8),
-		errors.Is(err, datasets.ErrUnknownScenario), errors.Is(err, datasets.ErrUnknownCurrency), errors.Is(err, datasets.ErrInvalidAmount),
+	case errors.Is(err, triage.ErrEmptyText), errors.Is(err, triage.ErrInvalidUTF8),
+		errors.Is(err, triage.ErrUnknownScenario), errors.Is(err, triage.ErrUnknownCurrency), errors.Is(err, triage.ErrInvalidAmount),
 		errors.Is(err, retrieve.ErrInvalidRecord), errors.Is(err, retrieve.ErrEmptyQuery), errors.Is(err, feedback.ErrInvalid):
 		return &Error{Code: CodeInvalid, Message: err.Error()}
 	case errors.Is(err, retrieve.ErrNotFound):

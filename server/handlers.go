@@ -13,8 +13,8 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/triagedesk/triage"
 	"github.com/triagedesk/triage/classify"
-	"github.com/triagedesk/triage/datasets"
 	"github.com/triagedesk/triage/feedback"
 	"github.com/triagedesk/triage/retrieve"
 	"github.com/triagedesk/triage/suggest"
@@ -59,7 +59,7 @@ func decode(c *gin.Context, v any) error {
 
 // checkText applies the text rules and the configured limit.
 func (s *Server) checkText(text string) error {
-	if err := classify.CheckText(text); err != nil {
+	if err := triage.CheckText(text); err != nil {
 		return err
 	}
 	if len(text) > s.MaxTextBytes {
@@ -188,7 +188,7 @@ func (s *Server) prepare(c *gin.Context, r draftRequest) (suggest.Request, error
 
 // caseView is a case as the API shows it.
 type caseView struct {
-	datasets.Case
+	triage.Case
 	Score float64 `json:"score"`
 }
 
@@ -258,13 +258,13 @@ func (s *Server) suggest(c *gin.Context) {
 
 // casesRequest is the body of POST /v1/cases.
 type casesRequest struct {
-	Cases []datasets.Case `json:"cases"`
+	Cases []triage.Case `json:"cases"`
 }
 
 // MaxBatch is the most cases one POST /v1/cases may carry.
 const MaxBatch = 1000
 
-func (s *Server) checkCase(i int, cs datasets.Case) error {
+func (s *Server) checkCase(i int, cs triage.Case) error {
 	at := fmt.Sprintf("cases[%d]", i)
 	switch {
 	case strings.TrimSpace(cs.ID) == "" || len(cs.ID) > 200:
@@ -275,8 +275,8 @@ func (s *Server) checkCase(i int, cs datasets.Case) error {
 		return errorf(CodeInvalid, "%s: severity must be 1..5", at)
 	case cs.Queue != "" && !s.knownQueue(cs.Queue):
 		return errorf(CodeInvalid, "%s: unknown queue %q", at, cs.Queue)
-	case len(cs.Resolution) > classify.MaxTextBytes || len(cs.Reply) > classify.MaxTextBytes:
-		return errorf(CodeTooLarge, "%s: resolution or reply over %d bytes", at, classify.MaxTextBytes)
+	case len(cs.Resolution) > triage.MaxTextBytes || len(cs.Reply) > triage.MaxTextBytes:
+		return errorf(CodeTooLarge, "%s: resolution or reply over %d bytes", at, triage.MaxTextBytes)
 	case !utf8.ValidString(cs.Resolution) || !utf8.ValidString(cs.Reply):
 		return errorf(CodeInvalid, "%s: resolution or reply is not valid UTF-8", at)
 	}

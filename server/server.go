@@ -23,6 +23,7 @@ import (
 	"golang.org/x/time/rate"
 	"gopkg.in/yaml.v3"
 
+	"github.com/triagedesk/triage"
 	"github.com/triagedesk/triage/classify"
 	"github.com/triagedesk/triage/datasets"
 	"github.com/triagedesk/triage/feedback"
@@ -36,7 +37,7 @@ type Config struct {
 	// Keys; none: open, with a warning at start.
 	Keys []Key
 	// MaxTextBytes bounds a complaint (default and ceiling
-	// classify.MaxTextBytes); MaxBodyBytes a request body (1 MiB).
+	// triage.MaxTextBytes); MaxBodyBytes a request body (1 MiB).
 	MaxTextBytes int
 	MaxBodyBytes int64
 	// RequestTimeout bounds a request (default 30 s); StreamTimeout a
@@ -62,7 +63,7 @@ type Classifier interface {
 // Server is the API. Fill the dependencies, then call Handler or Run.
 type Server struct {
 	Config
-	Taxonomy   *datasets.Taxonomy
+	Taxonomy   *triage.Taxonomy
 	Classifier Classifier
 	Index      *retrieve.Index
 	Drafter    *suggest.Drafter
@@ -86,8 +87,8 @@ func New(cfg Config, logger *slog.Logger) *Server {
 	if cfg.Addr == "" {
 		cfg.Addr = ":8080"
 	}
-	if cfg.MaxTextBytes <= 0 || cfg.MaxTextBytes > classify.MaxTextBytes {
-		cfg.MaxTextBytes = classify.MaxTextBytes
+	if cfg.MaxTextBytes <= 0 || cfg.MaxTextBytes > triage.MaxTextBytes {
+		cfg.MaxTextBytes = triage.MaxTextBytes
 	}
 	if cfg.MaxBodyBytes <= 0 {
 		cfg.MaxBodyBytes = 1 << 20
@@ -228,7 +229,7 @@ func (s *Server) metricsHandler() gin.HandlerFunc {
 }
 
 // taxonomyJSON is the taxonomy file as JSON, with the file's own keys.
-func taxonomyJSON(tax *datasets.Taxonomy) ([]byte, error) {
+func taxonomyJSON(tax *triage.Taxonomy) ([]byte, error) {
 	if tax == nil {
 		return nil, errors.New("no taxonomy")
 	}

@@ -19,6 +19,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/triagedesk/triage"
 	"github.com/triagedesk/triage/classify"
 	"github.com/triagedesk/triage/classify/cascade"
 	"github.com/triagedesk/triage/classify/classifytest"
@@ -35,12 +36,12 @@ import (
 
 var (
 	casesOnce sync.Once
-	fixCases  []datasets.Case
+	fixCases  []triage.Case
 	casesErr  error
 )
 
 // fixture is the trained pipeline and the embedded resolved cases.
-func fixture(t testing.TB) (*datasets.Taxonomy, *classify.Classifier, []datasets.Case) {
+func fixture(t testing.TB) (*triage.Taxonomy, *classify.Classifier, []triage.Case) {
 	t.Helper()
 	tax, local := classifytest.Default(t)
 	casesOnce.Do(func() { fixCases, casesErr = datasets.LoadCases(tax) })

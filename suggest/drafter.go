@@ -7,8 +7,8 @@ import (
 	"log/slog"
 	"strings"
 
+	"github.com/triagedesk/triage"
 	"github.com/triagedesk/triage/classify"
-	"github.com/triagedesk/triage/datasets"
 	"github.com/triagedesk/triage/llm"
 	"github.com/triagedesk/triage/retrieve"
 	"github.com/triagedesk/triage/suggest/redact"
@@ -57,7 +57,7 @@ type Generator interface {
 // Drafter drafts replies: with an LLM when one is configured, offline
 // otherwise or when the LLM fails.
 type Drafter struct {
-	Taxonomy *datasets.Taxonomy
+	Taxonomy *triage.Taxonomy
 	// LLM writes drafts; nil: offline drafts only.
 	LLM Generator
 	// MaxCases is how many similar cases the draft may rely on (default 3).
@@ -77,7 +77,7 @@ type Drafter struct {
 }
 
 // New returns a drafter for tax; gen may be nil (offline only).
-func New(tax *datasets.Taxonomy, gen Generator, logger *slog.Logger) *Drafter {
+func New(tax *triage.Taxonomy, gen Generator, logger *slog.Logger) *Drafter {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
@@ -103,7 +103,7 @@ func (e errClient) Unwrap() error { return e.err }
 // an error only for bad input, or when ctx ends or fn fails (the client
 // went away); then the LLM call is cancelled.
 func (d *Drafter) Stream(ctx context.Context, req Request, fn func(Chunk) error) (Draft, error) {
-	if err := classify.CheckText(req.Text); err != nil {
+	if err := triage.CheckText(req.Text); err != nil {
 		return Draft{}, fmt.Errorf("suggest: %w", err)
 	}
 	f, err := d.facts(req)

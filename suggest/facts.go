@@ -6,8 +6,8 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/triagedesk/triage"
 	"github.com/triagedesk/triage/classify"
-	"github.com/triagedesk/triage/datasets"
 	"github.com/triagedesk/triage/retrieve"
 )
 
@@ -146,7 +146,7 @@ func (d *Drafter) facts(req Request) (Facts, error) {
 }
 
 // compensation applies the scenario's policy to the trusted inputs.
-func (d *Drafter) compensation(s datasets.Scenario, req Request) (*Compensation, error) {
+func (d *Drafter) compensation(s triage.Scenario, req Request) (*Compensation, error) {
 	p, _ := d.Taxonomy.PolicyVariant(s.CompensationPolicy)
 	c := &Compensation{Policy: p.ID, Description: p.Description.In("en")}
 	switch {

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/triagedesk/triage"
 	"github.com/triagedesk/triage/classify"
 	"github.com/triagedesk/triage/datasets"
 	"github.com/triagedesk/triage/llm"
@@ -24,21 +25,21 @@ var update = flag.Bool("update", false, "rewrite golden files")
 
 var (
 	fixtureOnce sync.Once
-	fixtureTax  *datasets.Taxonomy
-	fixtureCase map[string]datasets.Case
+	fixtureTax  *triage.Taxonomy
+	fixtureCase map[string]triage.Case
 	fixtureErr  error
 )
 
-func taxonomy(t testing.TB) (*datasets.Taxonomy, map[string]datasets.Case) {
+func taxonomy(t testing.TB) (*triage.Taxonomy, map[string]triage.Case) {
 	t.Helper()
 	fixtureOnce.Do(func() {
 		fixtureTax, fixtureErr = datasets.LoadTaxonomy()
 		if fixtureErr != nil {
 			return
 		}
-		var cases []datasets.Case
+		var cases []triage.Case
 		cases, fixtureErr = datasets.LoadCases(fixtureTax)
-		fixtureCase = map[string]datasets.Case{}
+		fixtureCase = map[string]triage.Case{}
 		for _, c := range cases {
 			fixtureCase[c.ID] = c
 		}
@@ -387,7 +388,7 @@ func TestStreamSentencesAndCancel(t *testing.T) {
 }
 
 func TestBadInput(t *testing.T) {
-	for _, text := range []string{"", "   ", "\xff\xfe", strings.Repeat("长", classify.MaxTextBytes)} {
+	for _, text := range []string{"", "   ", "\xff\xfe", strings.Repeat("长", triage.MaxTextBytes)} {
 		req := zhRequest(t)
 		req.Text = text
 		if _, err := drafter(t, nil).Draft(context.Background(), req); err == nil {
@@ -396,7 +397,7 @@ func TestBadInput(t *testing.T) {
 	}
 	req := zhRequest(t)
 	req.Loss = &suggest.Money{Amount: 10, Currency: "XXX"}
-	if _, err := drafter(t, nil).Draft(context.Background(), req); !errors.Is(err, datasets.ErrUnknownCurrency) {
+	if _, err := drafter(t, nil).Draft(context.Background(), req); !errors.Is(err, triage.ErrUnknownCurrency) {
 		t.Errorf("unknown currency: %v", err)
 	}
 }

@@ -16,8 +16,8 @@ import (
 	"strings"
 	"text/template"
 
+	"github.com/triagedesk/triage"
 	"github.com/triagedesk/triage/classify"
-	"github.com/triagedesk/triage/datasets"
 	"github.com/triagedesk/triage/llm"
 	"github.com/triagedesk/triage/suggest/redact"
 )
@@ -71,7 +71,7 @@ var promptFS embed.FS
 var prompts = template.Must(template.ParseFS(promptFS, "prompts/*.tmpl"))
 
 // New returns a classifier choosing among tax's scenarios.
-func New(local *classify.Classifier, chooser Chooser, mode Mode, tax *datasets.Taxonomy, logger *slog.Logger) (*Classifier, error) {
+func New(local *classify.Classifier, chooser Chooser, mode Mode, tax *triage.Taxonomy, logger *slog.Logger) (*Classifier, error) {
 	if mode != Local && chooser == nil {
 		return nil, fmt.Errorf("cascade: %s mode needs an LLM (set OPENAI_BASE_URL and TRIAGE_CHAT_MODEL)", mode)
 	}

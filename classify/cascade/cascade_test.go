@@ -12,6 +12,7 @@ import (
 
 	openai "github.com/sashabaranov/go-openai"
 
+	"github.com/triagedesk/triage"
 	"github.com/triagedesk/triage/classify"
 	"github.com/triagedesk/triage/classify/cascade"
 	"github.com/triagedesk/triage/classify/classifytest"
@@ -23,7 +24,7 @@ import (
 
 var update = flag.Bool("update", false, "rewrite golden files")
 
-func fixture(t *testing.T) (*classify.Classifier, *datasets.Taxonomy, []datasets.Complaint) {
+func fixture(t *testing.T) (*classify.Classifier, *triage.Taxonomy, []triage.Complaint) {
 	t.Helper()
 	tax, local := classifytest.Default(t)
 	test, err := datasets.LoadComplaints(datasets.Test, tax)

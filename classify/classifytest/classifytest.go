@@ -8,20 +8,21 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/triagedesk/triage"
 	"github.com/triagedesk/triage/classify"
 	"github.com/triagedesk/triage/datasets"
 )
 
 var (
 	once sync.Once
-	tax  *datasets.Taxonomy
+	tax  *triage.Taxonomy
 	pipe *classify.Classifier
 	err  error
 )
 
 // Default returns the taxonomy and a classifier trained on it. Callers
 // may copy the classifier to change its settings, not mutate it.
-func Default(t testing.TB) (*datasets.Taxonomy, *classify.Classifier) {
+func Default(t testing.TB) (*triage.Taxonomy, *classify.Classifier) {
 	t.Helper()
 	once.Do(func() { tax, pipe, err = train() })
 	if err != nil {
@@ -30,7 +31,7 @@ func Default(t testing.TB) (*datasets.Taxonomy, *classify.Classifier) {
 	return tax, pipe
 }
 
-func train() (*datasets.Taxonomy, *classify.Classifier, error) {
+func train() (*triage.Taxonomy, *classify.Classifier, error) {
 	tax, err := datasets.LoadTaxonomy()
 	if err != nil {
 		return nil, nil, err

@@ -13,6 +13,7 @@ import (
 	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
 
+	"github.com/triagedesk/triage"
 	"github.com/triagedesk/triage/classify"
 	"github.com/triagedesk/triage/datasets"
 	"github.com/triagedesk/triage/retrieve"
@@ -81,7 +82,7 @@ func (a *app) openIndex(ctx context.Context, f *storeFlags, corpus []string) (*r
 	fail := func(err error) (*retrieve.Index, string, func(), error) { closeFn(); return nil, "", nil, err }
 	_, metaErr := s.Meta(ctx)
 	seed := errors.Is(metaErr, retrieve.ErrNoCollection) && f.databaseURL == "" && f.collection == pgstore.DefaultCollection
-	var seedCases []datasets.Case
+	var seedCases []triage.Case
 	if seed {
 		tax, err := datasets.LoadTaxonomy()
 		if err != nil {
@@ -142,7 +143,7 @@ compensation and resolved_at are kept when present. Ingesting a file twice
 leaves one row per id.`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			var cases []datasets.Case
+			var cases []triage.Case
 			for _, path := range data {
 				file, err := os.Open(path)
 				if err != nil {
@@ -196,14 +197,14 @@ leaves one row per id.`,
 
 // searchResult is one line of `triage search` output.
 type searchResult struct {
-	ID           string                 `json:"id"`
-	Score        float64                `json:"score"`
-	Scenario     string                 `json:"scenario"`
-	Lang         string                 `json:"lang"`
-	Text         string                 `json:"text"`
-	Resolution   string                 `json:"resolution"`
-	Reply        string                 `json:"reply"`
-	Compensation *datasets.Compensation `json:"compensation,omitempty"`
+	ID           string               `json:"id"`
+	Score        float64              `json:"score"`
+	Scenario     string               `json:"scenario"`
+	Lang         string               `json:"lang"`
+	Text         string               `json:"text"`
+	Resolution   string               `json:"resolution"`
+	Reply        string               `json:"reply"`
+	Compensation *triage.Compensation `json:"compensation,omitempty"`
 }
 
 func (a *app) searchCommand() *cobra.Command {
@@ -220,7 +221,7 @@ func (a *app) searchCommand() *cobra.Command {
 			return nil
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := classify.CheckText(args[0]); err != nil {
+			if err := triage.CheckText(args[0]); err != nil {
 				return err
 			}
 			ctx := cmd.Context()

@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
+	"github.com/triagedesk/triage"
 	"github.com/triagedesk/triage/classify"
 	"github.com/triagedesk/triage/datasets"
 )
@@ -53,14 +54,14 @@ func (a *app) classify(cmd *cobra.Command, f classifyFlags, args []string) error
 		if len(args) == 1 {
 			text = args[0]
 		} else {
-			b, err := io.ReadAll(io.LimitReader(a.stdin, classify.MaxTextBytes+1))
+			b, err := io.ReadAll(io.LimitReader(a.stdin, triage.MaxTextBytes+1))
 			if err != nil {
 				return fmt.Errorf("read stdin: %w", err)
 			}
 			text = string(b)
 		}
-		if err := classify.CheckText(text); err != nil {
-			if errors.Is(err, classify.ErrEmptyInput) {
+		if err := triage.CheckText(text); err != nil {
+			if errors.Is(err, triage.ErrEmptyText) {
 				return errNoInput
 			}
 			return err

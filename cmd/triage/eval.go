@@ -19,6 +19,7 @@ import (
 	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
 
+	"github.com/triagedesk/triage"
 	"github.com/triagedesk/triage/classify"
 	"github.com/triagedesk/triage/classify/cascade"
 	"github.com/triagedesk/triage/datasets"
@@ -227,7 +228,7 @@ func (p classifierPredictor) Predict(ctx context.Context, text string) (eval.Out
 
 // evalItems reads --data, or the embedded test split (all splits with
 // --folds), and returns the items and the sha256 of each source.
-func (a *app) evalItems(f evalFlags, tax *datasets.Taxonomy) ([]eval.Item, map[string]string, error) {
+func (a *app) evalItems(f evalFlags, tax *triage.Taxonomy) ([]eval.Item, map[string]string, error) {
 	hashes := map[string]string{}
 	var items []eval.Item
 	if len(f.data) == 0 {
@@ -262,7 +263,7 @@ func (a *app) evalItems(f evalFlags, tax *datasets.Taxonomy) ([]eval.Item, map[s
 	return items, hashes, nil
 }
 
-func readItems(path string, f evalFlags, tax *datasets.Taxonomy) ([]eval.Item, string, error) {
+func readItems(path string, f evalFlags, tax *triage.Taxonomy) ([]eval.Item, string, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, "", err
@@ -283,7 +284,7 @@ func readItems(path string, f evalFlags, tax *datasets.Taxonomy) ([]eval.Item, s
 
 // itemOf converts a row; for taxonomy labels the gold queue and the
 // scenario-default severity (the baseline) come from the taxonomy.
-func itemOf(r datasets.Row, tax *datasets.Taxonomy) eval.Item {
+func itemOf(r datasets.Row, tax *triage.Taxonomy) eval.Item {
 	it := eval.Item{ID: r.ID, Text: r.Text, Gold: r.Label, Lang: r.Lang, Channel: r.Channel, Severity: r.Severity}
 	if s, ok := tax.Scenario(r.Label); ok {
 		it.Queue = s.Queue
@@ -293,7 +294,7 @@ func itemOf(r datasets.Row, tax *datasets.Taxonomy) eval.Item {
 }
 
 // trainItems trains a bundle on eval items (taxonomy items: both models).
-func trainItems(train, dev []eval.Item, seed uint64, tax *datasets.Taxonomy) (classify.Bundle, error) {
+func trainItems(train, dev []eval.Item, seed uint64, tax *triage.Taxonomy) (classify.Bundle, error) {
 	rows := func(items []eval.Item) []datasets.Row {
 		out := make([]datasets.Row, len(items))
 		for i, it := range items {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/triagedesk/triage"
 	"github.com/triagedesk/triage/datasets"
 	"github.com/triagedesk/triage/eval"
 	"github.com/triagedesk/triage/retrieve"
@@ -109,7 +110,7 @@ func (a *app) evalRetrieval(ctx context.Context, f *storeFlags, pairsPath, out s
 	}
 	recs := make([]retrieve.Record, len(ids))
 	for i := range ids {
-		recs[i] = retrieve.Record{Case: datasets.Case{Complaint: datasets.Complaint{ID: ids[i], Text: texts[i]}}, Vector: vecs[i]}
+		recs[i] = retrieve.Record{Case: triage.Case{Complaint: triage.Complaint{ID: ids[i], Text: texts[i]}}, Vector: vecs[i]}
 	}
 	for s := 0; s < len(recs); s += 1000 {
 		if err := store.Upsert(ctx, recs[s:min(s+1000, len(recs))]); err != nil {

@@ -15,6 +15,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/triagedesk/triage"
 	"github.com/triagedesk/triage/classify"
 	"github.com/triagedesk/triage/datasets"
 )
@@ -87,7 +88,7 @@ func (a *app) detector(f *modelFlags) (*classify.Detector, error) {
 }
 
 // pipeline wires a detector and a model bundle into a classifier.
-func (a *app) pipeline(det *classify.Detector, b classify.Bundle, tax *datasets.Taxonomy, f *modelFlags) *classify.Classifier {
+func (a *app) pipeline(det *classify.Detector, b classify.Bundle, tax *triage.Taxonomy, f *modelFlags) *classify.Classifier {
 	c := classify.NewClassifier(det, b.Scenario, tax)
 	if c.Taxonomy != nil && !f.noSeverity {
 		c.Severity = b.Severity
@@ -98,7 +99,7 @@ func (a *app) pipeline(det *classify.Detector, b classify.Bundle, tax *datasets.
 // defaultBundle returns the model trained on the embedded datasets
 // (train split, calibrated on dev), from the cache when the data, the
 // lexicon, the options and the format are unchanged.
-func (a *app) defaultBundle(ctx context.Context, f *modelFlags, tax *datasets.Taxonomy) (classify.Bundle, error) {
+func (a *app) defaultBundle(ctx context.Context, f *modelFlags, tax *triage.Taxonomy) (classify.Bundle, error) {
 	dir, err := f.dir()
 	if err != nil {
 		return classify.Bundle{}, err
@@ -143,7 +144,7 @@ func (a *app) defaultBundle(ctx context.Context, f *modelFlags, tax *datasets.Ta
 }
 
 // trainDefault trains the shipped model from the embedded datasets.
-func trainDefault(tax *datasets.Taxonomy) (classify.Bundle, error) {
+func trainDefault(tax *triage.Taxonomy) (classify.Bundle, error) {
 	train, err := datasets.LoadComplaints(datasets.Train, tax)
 	if err != nil {
 		return classify.Bundle{}, err

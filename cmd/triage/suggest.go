@@ -12,6 +12,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/triagedesk/triage"
 	"github.com/triagedesk/triage/classify"
 	"github.com/triagedesk/triage/classify/cascade"
 	"github.com/triagedesk/triage/datasets"
@@ -76,7 +77,7 @@ func (f *chatFlags) llm() (chatLLM, error) {
 
 // cascade wraps the local classifier as --classifier says, asking gen
 // (nil: no LLM configured).
-func (a *app) cascade(local *classify.Classifier, tax *datasets.Taxonomy, classifier string, gen chatLLM) (*cascade.Classifier, error) {
+func (a *app) cascade(local *classify.Classifier, tax *triage.Taxonomy, classifier string, gen chatLLM) (*cascade.Classifier, error) {
 	mode, err := cascade.ParseMode(classifier)
 	if err != nil {
 		return nil, &usageError{err}
@@ -143,7 +144,7 @@ pending verification. --json prints the draft object.`,
 }
 
 func (a *app) suggest(ctx context.Context, f suggestFlags, text string) error {
-	if err := classify.CheckText(text); err != nil {
+	if err := triage.CheckText(text); err != nil {
 		return err
 	}
 	if f.k < 1 || f.k > 10 {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/triagedesk/triage"
 	"github.com/triagedesk/triage/classify"
 	"github.com/triagedesk/triage/datasets"
 )
@@ -163,7 +164,7 @@ func examples(rows []datasets.Row) []classify.Example {
 }
 
 // inTaxonomy reports whether every label is a taxonomy scenario (or oos).
-func inTaxonomy(rows []datasets.Row, tax *datasets.Taxonomy) bool {
+func inTaxonomy(rows []datasets.Row, tax *triage.Taxonomy) bool {
 	for _, r := range rows {
 		if _, ok := tax.Scenario(r.Label); !ok && r.Label != classify.OutOfScope {
 			return false
@@ -174,13 +175,13 @@ func inTaxonomy(rows []datasets.Row, tax *datasets.Taxonomy) bool {
 
 // asComplaints converts rows labelled with taxonomy scenarios and
 // severities into complaints; ok is false when any row is not.
-func asComplaints(rows []datasets.Row, tax *datasets.Taxonomy) ([]datasets.Complaint, bool) {
-	out := make([]datasets.Complaint, 0, len(rows))
+func asComplaints(rows []datasets.Row, tax *triage.Taxonomy) ([]triage.Complaint, bool) {
+	out := make([]triage.Complaint, 0, len(rows))
 	for _, r := range rows {
 		if _, ok := tax.Scenario(r.Label); !ok || r.Severity < 1 || r.Severity > 5 {
 			return nil, false
 		}
-		out = append(out, datasets.Complaint{ID: r.ID, Text: r.Text, Lang: r.Lang, Scenario: r.Label, Severity: r.Severity, Channel: r.Channel})
+		out = append(out, triage.Complaint{ID: r.ID, Text: r.Text, Lang: r.Lang, Scenario: r.Label, Severity: r.Severity, Channel: r.Channel})
 	}
 	return out, len(out) > 0
 }

@@ -16,7 +16,7 @@ import (
 	"sort"
 	"sync"
 
-	"github.com/triagedesk/triage/datasets"
+	"github.com/triagedesk/triage"
 	"github.com/triagedesk/triage/retrieve"
 )
 
@@ -199,12 +199,12 @@ func (s *Store) Search(ctx context.Context, query []float32, k int, f retrieve.F
 }
 
 // Get returns the case stored under id.
-func (s *Store) Get(_ context.Context, id string) (datasets.Case, error) {
+func (s *Store) Get(_ context.Context, id string) (triage.Case, error) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	i, ok := s.records[id]
 	if !ok {
-		return datasets.Case{}, retrieve.ErrNotFound
+		return triage.Case{}, retrieve.ErrNotFound
 	}
 	return s.recs[i].Rec.Case, nil
 }

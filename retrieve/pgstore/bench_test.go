@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/triagedesk/triage/datasets"
+	"github.com/triagedesk/triage"
 	"github.com/triagedesk/triage/retrieve"
 	"github.com/triagedesk/triage/retrieve/storetest"
 )
@@ -98,7 +98,7 @@ func loadBench(b *testing.B) benchData {
 		vecs := benchVectors(rng, benchCentroids(rng), rows)
 		recs := make([]retrieve.Record, rows)
 		for i := range recs {
-			recs[i] = retrieve.Record{Vector: vecs[i], Case: datasets.Case{Complaint: datasets.Complaint{
+			recs[i] = retrieve.Record{Vector: vecs[i], Case: triage.Case{Complaint: triage.Complaint{
 				ID: fmt.Sprintf("b%07d", i), Text: "synthetic case", Scenario: benchScenarios[zipf(rng, 12, 1.1)], Lang: benchLangs[zipf(rng, 14, 1.6)]}}}
 		}
 		ctx := context.Background()

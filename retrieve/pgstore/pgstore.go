@@ -28,7 +28,7 @@ import (
 	"github.com/pgvector/pgvector-go"
 	pgxvec "github.com/pgvector/pgvector-go/pgx"
 
-	"github.com/triagedesk/triage/datasets"
+	"github.com/triagedesk/triage"
 	"github.com/triagedesk/triage/retrieve"
 )
 
@@ -381,7 +381,7 @@ func scanResult(row pgx.CollectableRow) (retrieve.Result, error) {
 		r.ResolvedAt = resolved.UTC()
 	}
 	if len(comp) > 0 {
-		var c datasets.Compensation
+		var c triage.Compensation
 		if err := json.Unmarshal(comp, &c); err == nil {
 			r.Compensation = &c
 		}
@@ -450,20 +450,20 @@ func (s *Store) estimate(ctx context.Context, where string, args []any) (int, er
 }
 
 // Get returns the case stored under id.
-func (s *Store) Get(ctx context.Context, id string) (datasets.Case, error) {
+func (s *Store) Get(ctx context.Context, id string) (triage.Case, error) {
 	if s.dims == 0 {
-		return datasets.Case{}, retrieve.ErrNotFound
+		return triage.Case{}, retrieve.ErrNotFound
 	}
 	rows, err := s.pool.Query(ctx, "SELECT id, text, lang, scenario, severity, queue, channel, resolution, reply, compensation, resolved_at, 1.0::float8 AS score FROM "+s.table+" WHERE id = $1", id)
 	if err != nil {
-		return datasets.Case{}, fmt.Errorf("pgstore: get: %w", err)
+		return triage.Case{}, fmt.Errorf("pgstore: get: %w", err)
 	}
 	r, err := pgx.CollectExactlyOneRow(rows, scanResult)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return datasets.Case{}, retrieve.ErrNotFound
+		return triage.Case{}, retrieve.ErrNotFound
 	}
 	if err != nil {
-		return datasets.Case{}, fmt.Errorf("pgstore: get: %w", err)
+		return triage.Case{}, fmt.Errorf("pgstore: get: %w", err)
 	}
 	return r.Case, nil
 }

@@ -13,7 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/triagedesk/triage/datasets"
+	"github.com/triagedesk/triage"
 	"github.com/triagedesk/triage/retrieve"
 )
 
@@ -37,12 +37,12 @@ func Records(n int, seed uint64) []retrieve.Record {
 		}
 		sc := scenarios[min(int(rng.ExpFloat64()*1.2), len(scenarios)-1)]
 		lang := langs[min(int(rng.ExpFloat64()), len(langs)-1)]
-		out[i] = retrieve.Record{Vector: v, Case: datasets.Case{
-			Complaint:  datasets.Complaint{ID: fmt.Sprintf("case-%04d", i), Text: fmt.Sprintf("complaint number %d", i), Lang: lang, Scenario: sc, Severity: 1 + i%5, Queue: "payments", Channel: "chat"},
+		out[i] = retrieve.Record{Vector: v, Case: triage.Case{
+			Complaint:  triage.Complaint{ID: fmt.Sprintf("case-%04d", i), Text: fmt.Sprintf("complaint number %d", i), Lang: lang, Scenario: sc, Severity: 1 + i%5, Queue: "payments", Channel: "chat"},
 			Resolution: "checked the logs", Reply: "we fixed it",
 		}}
 		if i%3 == 0 {
-			out[i].Compensation = &datasets.Compensation{Policy: "loss", Loss: 80, Currency: "CNY", DelayDays: 2, Amount: 164, Form: "original_payment"}
+			out[i].Compensation = &triage.Compensation{Policy: "loss", Loss: 80, Currency: "CNY", DelayDays: 2, Amount: 164, Form: "original_payment"}
 			out[i].ResolvedAt = time.Date(2025, 3, 14, 1, 21, 0, 0, time.UTC)
 		}
 	}

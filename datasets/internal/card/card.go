@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/triagedesk/triage"
 	"github.com/triagedesk/triage/datasets"
 )
 
@@ -18,9 +19,9 @@ const (
 
 // Data is everything the tables count.
 type Data struct {
-	Taxonomy   *datasets.Taxonomy
-	Complaints map[datasets.Split][]datasets.Complaint
-	Cases      []datasets.Case
+	Taxonomy   *triage.Taxonomy
+	Complaints map[datasets.Split][]triage.Complaint
+	Cases      []triage.Case
 }
 
 // Load reads the embedded datasets.
@@ -29,7 +30,7 @@ func Load() (Data, error) {
 	if err != nil {
 		return Data{}, err
 	}
-	d := Data{Taxonomy: tax, Complaints: map[datasets.Split][]datasets.Complaint{}}
+	d := Data{Taxonomy: tax, Complaints: map[datasets.Split][]triage.Complaint{}}
 	for _, s := range datasets.Splits {
 		if d.Complaints[s], err = datasets.LoadComplaints(s, tax); err != nil {
 			return Data{}, err
@@ -43,7 +44,7 @@ func Load() (Data, error) {
 
 // Markdown renders the generated section, markers included.
 func Markdown(d Data) string {
-	var all []datasets.Complaint
+	var all []triage.Complaint
 	for _, s := range datasets.Splits {
 		all = append(all, d.Complaints[s]...)
 	}
@@ -70,7 +71,7 @@ func Markdown(d Data) string {
 		fmt.Fprintf(&b, "| %d %s |", lvl, l.Name.In("en"))
 		total := 0
 		for _, s := range datasets.Splits {
-			n := count(d.Complaints[s], func(c datasets.Complaint) bool { return c.Severity == lvl })
+			n := count(d.Complaints[s], func(c triage.Complaint) bool { return c.Severity == lvl })
 			total += n
 			fmt.Fprintf(&b, " %d |", n)
 		}
@@ -82,7 +83,7 @@ func Markdown(d Data) string {
 		fmt.Fprintf(&b, "| %s |", lang)
 		total := 0
 		for _, s := range datasets.Splits {
-			n := count(d.Complaints[s], func(c datasets.Complaint) bool { return c.Lang == lang })
+			n := count(d.Complaints[s], func(c triage.Complaint) bool { return c.Lang == lang })
 			total += n
 			fmt.Fprintf(&b, " %d |", n)
 		}
@@ -91,7 +92,7 @@ func Markdown(d Data) string {
 
 	b.WriteString("\n#### Channel\n\n| channel | rows | share |\n|---|---:|---:|\n")
 	for _, ch := range d.Taxonomy.Channels {
-		n := count(all, func(c datasets.Complaint) bool { return c.Channel == ch })
+		n := count(all, func(c triage.Complaint) bool { return c.Channel == ch })
 		fmt.Fprintf(&b, "| %s | %d | %.1f%% |\n", ch, n, pct(n, len(all)))
 	}
 
@@ -138,7 +139,7 @@ func Replace(card, tables string) (string, error) {
 	return card[:i] + tables + card[j+len(End):], nil
 }
 
-func scenarioByLang(b *strings.Builder, tax *datasets.Taxonomy, langs []string, each func(func(scenario, lang string))) {
+func scenarioByLang(b *strings.Builder, tax *triage.Taxonomy, langs []string, each func(func(scenario, lang string))) {
 	counts := map[[2]string]int{}
 	each(func(s, l string) { counts[[2]string{s, l}]++ })
 	b.WriteString("| scenario | " + strings.Join(langs, " | ") + " | total |\n|---|" + strings.Repeat("---:|", len(langs)+1) + "\n")
@@ -163,9 +164,9 @@ func scenarioByLang(b *strings.Builder, tax *datasets.Taxonomy, langs []string, 
 	fmt.Fprintf(b, " **%d** |\n", grand)
 }
 
-func lengthTable(b *strings.Builder, langs []string, all []datasets.Complaint) {
+func lengthTable(b *strings.Builder, langs []string, all []triage.Complaint) {
 	b.WriteString("| language | min | median | max | ≤ 60 chars | ≥ 600 chars |\n|---|---:|---:|---:|---:|---:|\n")
-	row := func(name string, cs []datasets.Complaint) {
+	row := func(name string, cs []triage.Complaint) {
 		if len(cs) == 0 {
 			return
 		}
@@ -184,7 +185,7 @@ func lengthTable(b *strings.Builder, langs []string, all []datasets.Complaint) {
 		fmt.Fprintf(b, "| %s | %d | %d | %d | %.0f%% | %.0f%% |\n", name, ls[0], ls[len(ls)/2], ls[len(ls)-1], pct(short, len(cs)), pct(long, len(cs)))
 	}
 	for _, l := range langs {
-		var cs []datasets.Complaint
+		var cs []triage.Complaint
 		for _, c := range all {
 			if c.Lang == l {
 				cs = append(cs, c)
@@ -196,7 +197,7 @@ func lengthTable(b *strings.Builder, langs []string, all []datasets.Complaint) {
 }
 
 // languages returns the taxonomy's languages present in cs, then any others, sorted.
-func languages(tax *datasets.Taxonomy, cs []datasets.Complaint) []string {
+func languages(tax *triage.Taxonomy, cs []triage.Complaint) []string {
 	seen := map[string]bool{}
 	for _, c := range cs {
 		seen[c.Lang] = true
@@ -216,15 +217,15 @@ func languages(tax *datasets.Taxonomy, cs []datasets.Complaint) []string {
 	return append(out, rest...)
 }
 
-func complaintsOf(cs []datasets.Case) []datasets.Complaint {
-	out := make([]datasets.Complaint, len(cs))
+func complaintsOf(cs []triage.Case) []triage.Complaint {
+	out := make([]triage.Complaint, len(cs))
 	for i, c := range cs {
 		out[i] = c.Complaint
 	}
 	return out
 }
 
-func count(cs []datasets.Complaint, f func(datasets.Complaint) bool) int {
+func count(cs []triage.Complaint, f func(triage.Complaint) bool) int {
 	n := 0
 	for _, c := range cs {
 		if f(c) {

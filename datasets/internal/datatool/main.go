@@ -22,6 +22,7 @@ import (
 	"path/filepath"
 	"sort"
 
+	"github.com/triagedesk/triage"
 	"github.com/triagedesk/triage/datasets"
 	"github.com/triagedesk/triage/datasets/dedup"
 	"github.com/triagedesk/triage/datasets/internal/card"
@@ -63,12 +64,12 @@ func runSplit(args []string) error {
 	if err != nil {
 		return err
 	}
-	rows, err := readStaging[datasets.Complaint](fs.Args(), tax, func(c *datasets.Complaint) *datasets.Complaint { return c })
+	rows, err := readStaging[triage.Complaint](fs.Args(), tax, func(c *triage.Complaint) *triage.Complaint { return c })
 	if err != nil {
 		return err
 	}
-	rows = dropDuplicates(rows, func(c datasets.Complaint) string { return c.Text }, nil)
-	assignIDs(rows, "cmp", func(c *datasets.Complaint) *datasets.Complaint { return c })
+	rows = dropDuplicates(rows, func(c triage.Complaint) string { return c.Text }, nil)
+	assignIDs(rows, "cmp", func(c *triage.Complaint) *triage.Complaint { return c })
 	for _, c := range rows {
 		if _, err := datasets.ReadComplaints(bytes.NewReader(mustJSON(c)), "row "+c.ID, tax); err != nil {
 			return err
@@ -103,7 +104,7 @@ func runSplit(args []string) error {
 		k := [2]string{rows[root].Scenario, rows[root].Lang}
 		strata[k] = append(strata[k], root)
 	}
-	out := map[datasets.Split][]datasets.Complaint{}
+	out := map[datasets.Split][]triage.Complaint{}
 	for _, roots := range strata {
 		sort.Slice(roots, func(a, b int) bool {
 			return hash(*seed, rows[roots[a]].ID) < hash(*seed, rows[roots[b]].ID)
@@ -146,7 +147,7 @@ func runCases(args []string) error {
 	if err != nil {
 		return err
 	}
-	rows, err := readStaging[datasets.Case](fs.Args(), tax, func(c *datasets.Case) *datasets.Complaint { return &c.Complaint })
+	rows, err := readStaging[triage.Case](fs.Args(), tax, func(c *triage.Case) *triage.Complaint { return &c.Complaint })
 	if err != nil {
 		return err
 	}
@@ -160,8 +161,8 @@ func runCases(args []string) error {
 			complaints = append(complaints, c.Text)
 		}
 	}
-	rows = dropDuplicates(rows, func(c datasets.Case) string { return c.Text }, complaints)
-	assignIDs(rows, "case", func(c *datasets.Case) *datasets.Complaint { return &c.Complaint })
+	rows = dropDuplicates(rows, func(c triage.Case) string { return c.Text }, complaints)
+	assignIDs(rows, "case", func(c *triage.Case) *triage.Complaint { return &c.Complaint })
 	var bad []error
 	for _, c := range rows {
 		if _, err := datasets.ReadCases(bytes.NewReader(mustJSON(c)), "case "+c.ID, tax); err != nil {
@@ -197,7 +198,7 @@ func runCard(args []string) error {
 
 // readStaging reads rows that may lack id and queue, fills the queue from
 // the taxonomy and reports file:line for unreadable rows.
-func readStaging[T any](files []string, tax *datasets.Taxonomy, base func(*T) *datasets.Complaint) ([]T, error) {
+func readStaging[T any](files []string, tax *triage.Taxonomy, base func(*T) *triage.Complaint) ([]T, error) {
 	var rows []T
 	for _, f := range files {
 		data, err := os.ReadFile(f)
@@ -250,7 +251,7 @@ func dropDuplicates[T any](rows []T, text func(T) string, against []string) []T 
 	return out
 }
 
-func assignIDs[T any](rows []T, prefix string, base func(*T) *datasets.Complaint) {
+func assignIDs[T any](rows []T, prefix string, base func(*T) *triage.Complaint) {
 	next := map[string]int{}
 	for i := range rows {
 		c := base(&rows[i])
