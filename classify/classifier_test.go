@@ -30,7 +30,7 @@ func triageBundle(t testing.TB) Bundle {
 			bundleErr = err
 			return
 		}
-		bundle, bundleErr = TrainTriage(train, dev, tax, TrainOptions{Lexicon: ConceptsFrom(lex)})
+		bundle, bundleErr = TrainTriage(train, dev, tax, TrainOptions{Lexicon: lex.Concepts})
 	})
 	if bundleErr != nil {
 		t.Fatal(bundleErr)

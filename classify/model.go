@@ -4,6 +4,9 @@ import (
 	"math"
 	"sort"
 	"time"
+
+	"github.com/triagedesk/triage"
+	"github.com/triagedesk/triage/features"
 )
 
 // FormatVersion is the model file format this package reads and writes.
@@ -12,16 +15,16 @@ const FormatVersion = 1
 // Meta describes a trained model: what it was trained on and how well it
 // did. It is stored in the model file's header.
 type Meta struct {
-	FormatVersion int           `json:"format_version"`
-	Version       string        `json:"version"` // short content hash of labels, data and options
-	Labels        []string      `json:"labels"`
-	TaxonomyHash  string        `json:"taxonomy_hash,omitempty"`
-	DataHash      string        `json:"data_hash"`
-	TrainedAt     time.Time     `json:"trained_at"`
-	Features      FeatureConfig `json:"features"`
-	Lexicon       []Concept     `json:"lexicon,omitempty"`
-	Options       TrainOptions  `json:"options"`
-	Metrics       TrainMetrics  `json:"metrics"`
+	FormatVersion int              `json:"format_version"`
+	Version       string           `json:"version"` // short content hash of labels, data and options
+	Labels        []string         `json:"labels"`
+	TaxonomyHash  string           `json:"taxonomy_hash,omitempty"`
+	DataHash      string           `json:"data_hash"`
+	TrainedAt     time.Time        `json:"trained_at"`
+	Features      features.Config  `json:"features"`
+	Lexicon       []triage.Concept `json:"lexicon,omitempty"`
+	Options       TrainOptions     `json:"options"`
+	Metrics       TrainMetrics     `json:"metrics"`
 	// Escalate holds a severity model's decision thresholds (see
 	// TrainSeverity); zero for scenario models.
 	Escalate EscalateThresholds `json:"escalate,omitzero"`

@@ -201,7 +201,7 @@ func readSection(cr *crcReader, prev *vectorizer) (*Model, error) {
 	}
 	var vec *vectorizer
 	if prev != nil && reflect.DeepEqual(prev.lexicon, m.Meta.Lexicon) {
-		vec = &vectorizer{features: m.Meta.Features, lexicon: prev.lexicon, concepts: prev.concepts, conceptIDs: prev.conceptIDs}
+		vec = &vectorizer{features: m.Meta.Features, lexicon: prev.lexicon, concepts: prev.concepts}
 	} else {
 		vec = newVectorizer(m.Meta.Features, m.Meta.Lexicon)
 	}

@@ -8,6 +8,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/triagedesk/triage"
+	"github.com/triagedesk/triage/features"
 )
 
 // Severity is a case's level with the reasons it was set there.
@@ -17,13 +18,8 @@ type Severity struct {
 	// Signals are the ids of the escalation signals that fired.
 	Signals []string `json:"signals,omitempty"`
 	// Amounts are the sums of money found in the text.
-	Amounts []Amount `json:"amounts,omitempty"`
+	Amounts []features.Amount `json:"amounts,omitempty"`
 }
-
-// substringLangs are matched without word boundaries: their scripts have
-// no spaces between words (zh, ja, th) or attach particles to words (ko,
-// ar).
-var substringLangs = map[string]bool{"zh": true, "ja": true, "th": true, "ko": true, "ar": true}
 
 type phrase struct {
 	text   string // lower-cased
@@ -40,16 +36,16 @@ type signalMatcher struct {
 type escalator struct {
 	tax     *triage.Taxonomy
 	signals []signalMatcher
-	amounts *AmountFinder
+	amounts *features.AmountFinder
 }
 
 func newEscalator(tax *triage.Taxonomy) *escalator {
-	e := &escalator{tax: tax, amounts: NewAmountFinder(tax)}
+	e := &escalator{tax: tax, amounts: features.NewAmountFinder(tax)}
 	for _, s := range tax.Escalation.Signals {
 		m := signalMatcher{signal: s, phrases: map[string][]phrase{}}
 		for lang, ps := range s.Phrases {
 			for _, p := range ps {
-				ph := phrase{text: strings.ToLower(strings.TrimSuffix(p, "*")), prefix: strings.HasSuffix(p, "*"), sub: substringLangs[lang]}
+				ph := phrase{text: strings.ToLower(strings.TrimSuffix(p, "*")), prefix: strings.HasSuffix(p, "*"), sub: features.InsideWords(lang)}
 				m.phrases[lang] = append(m.phrases[lang], ph)
 			}
 		}
@@ -100,32 +96,12 @@ func (p phrase) matches(s string) bool {
 		}
 		i += off
 		end := i + len(p.text)
-		if p.sub || (boundaryBefore(s, i) && (p.prefix || boundaryAfter(s, end))) {
+		if p.sub || (features.BoundaryBefore(s, i) && (p.prefix || features.BoundaryAfter(s, end))) {
 			return true
 		}
 		_, size := utf8.DecodeRuneInString(s[i:])
 		off = i + size
 	}
-}
-
-func isWordRune(r rune) bool {
-	return unicode.IsLetter(r) || unicode.IsDigit(r) || unicode.Is(unicode.Mn, r)
-}
-
-func boundaryBefore(s string, i int) bool {
-	if i == 0 {
-		return true
-	}
-	r, _ := utf8.DecodeLastRuneInString(s[:i])
-	return !isWordRune(r)
-}
-
-func boundaryAfter(s string, i int) bool {
-	if i >= len(s) {
-		return true
-	}
-	r, _ := utf8.DecodeRuneInString(s[i:])
-	return !isWordRune(r)
 }
 
 // assess returns the rule-based severity: the scenario's default raised

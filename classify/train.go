@@ -13,6 +13,9 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/triagedesk/triage"
+	"github.com/triagedesk/triage/features"
 )
 
 // Example is one labelled training text.
@@ -24,15 +27,15 @@ type Example struct {
 // TrainOptions control training. The zero value of a field means its
 // default (see DefaultTrainOptions).
 type TrainOptions struct {
-	Seed         uint64        `json:"seed"`
-	Epochs       int           `json:"epochs"`
-	L2           float64       `json:"l2"`
-	LearningRate float64       `json:"learning_rate"`
-	MinDF        int           `json:"min_df"`
-	MaxFeatures  int           `json:"max_features"`
-	Features     FeatureConfig `json:"features"`
+	Seed         uint64          `json:"seed"`
+	Epochs       int             `json:"epochs"`
+	L2           float64         `json:"l2"`
+	LearningRate float64         `json:"learning_rate"`
+	MinDF        int             `json:"min_df"`
+	MaxFeatures  int             `json:"max_features"`
+	Features     features.Config `json:"features"`
 	// Lexicon adds cross-lingual concept features (stored in the model).
-	Lexicon []Concept `json:"-"`
+	Lexicon []triage.Concept `json:"-"`
 	// TaxonomyHash is recorded in the model when the labels are the
 	// taxonomy's scenarios.
 	TaxonomyHash string `json:"-"`
@@ -69,7 +72,7 @@ func (o TrainOptions) withDefaults() TrainOptions {
 	if o.MaxFeatures == 0 {
 		o.MaxFeatures = d.MaxFeatures
 	}
-	if o.Features == (FeatureConfig{}) {
+	if o.Features == (features.Config{}) {
 		o.Features = d.Features
 	}
 	return o
@@ -356,7 +359,7 @@ func modelVersion(m Meta) string {
 		Data     string
 		Taxonomy string
 		Options  TrainOptions
-		Lexicon  []Concept
+		Lexicon  []triage.Concept
 	}{m.Labels, m.DataHash, m.TaxonomyHash, m.Options, m.Lexicon})
 	sum := sha256.Sum256(b)
 	return hex.EncodeToString(sum[:6])

@@ -5,20 +5,7 @@ import (
 	"strconv"
 
 	"github.com/triagedesk/triage"
-	"github.com/triagedesk/triage/datasets"
 )
-
-// ConceptsFrom converts a datasets lexicon into classifier concepts.
-func ConceptsFrom(lex *datasets.Lexicon) []Concept {
-	if lex == nil {
-		return nil
-	}
-	out := make([]Concept, len(lex.Concepts))
-	for i, c := range lex.Concepts {
-		out[i] = Concept{ID: c.ID, Terms: c.Terms}
-	}
-	return out
-}
 
 // TrainTriage trains the bundle for taxonomy-labelled complaints: the
 // scenario model, and the severity model from the same texts. The

@@ -3,37 +3,23 @@ package datasets
 import (
 	"fmt"
 	"strings"
+
+	"github.com/triagedesk/triage"
 )
-
-// Lexicon is the cross-lingual concept lexicon (lexicon.yaml): domain
-// concepts with the words customers use for them in each language. The
-// classifier turns each concept into one feature shared by all languages.
-type Lexicon struct {
-	Concepts []Concept `yaml:"concepts"`
-	// Hash is the hex SHA-256 of the file.
-	Hash string `yaml:"-"`
-}
-
-// Concept is one lexicon entry: terms keyed by ISO 639-1 language. A term
-// ending in "*" matches any word ending.
-type Concept struct {
-	ID    string              `yaml:"id"`
-	Terms map[string][]string `yaml:"terms"`
-}
 
 // LexiconFile is the embedded lexicon's path, as named in errors.
 const LexiconFile = "datasets/lexicon.yaml"
 
 // LoadLexicon parses the embedded lexicon.
-func LoadLexicon() (*Lexicon, error) {
+func LoadLexicon() (*triage.Lexicon, error) {
 	data, _ := files.ReadFile("lexicon.yaml")
 	return ParseLexicon(LexiconFile, data)
 }
 
 // ParseLexicon parses and checks a lexicon file: unique concept ids, at
 // least one non-empty term each.
-func ParseLexicon(name string, data []byte) (*Lexicon, error) {
-	var lex Lexicon
+func ParseLexicon(name string, data []byte) (*triage.Lexicon, error) {
+	var lex triage.Lexicon
 	root, err := decodeYAML(name, data, &lex)
 	if err != nil {
 		return nil, err

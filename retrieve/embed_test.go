@@ -13,7 +13,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/triagedesk/triage/classify"
 	"github.com/triagedesk/triage/datasets"
 )
 
@@ -41,7 +40,7 @@ func TestLocalEmbedder(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	l := FitLocal(corpus, LocalOptions{Lexicon: classify.ConceptsFrom(lex)})
+	l := FitLocal(corpus, LocalOptions{Lexicon: lex.Concepts})
 	if l.Dimensions() != DefaultLocalDimensions || !strings.HasPrefix(l.Version(), "local/1/") {
 		t.Fatalf("dims %d version %s", l.Dimensions(), l.Version())
 	}

@@ -12,7 +12,8 @@ import (
 	"math"
 	"sort"
 
-	"github.com/triagedesk/triage/classify"
+	"github.com/triagedesk/triage"
+	"github.com/triagedesk/triage/features"
 )
 
 // LocalOptions configure the local embedder.
@@ -21,10 +22,10 @@ type LocalOptions struct {
 	// pgvector can build an HNSW index on it).
 	Dimensions int `json:"dimensions"`
 	// Features are the n-grams taken (default DefaultLocalFeatures).
-	Features classify.FeatureConfig `json:"features"`
+	Features features.Config `json:"features"`
 	// Lexicon adds cross-lingual concept features, so a Portuguese
 	// complaint finds a Spanish case about the same thing.
-	Lexicon []classify.Concept `json:"lexicon,omitempty"`
+	Lexicon []triage.Concept `json:"lexicon,omitempty"`
 }
 
 // DefaultLocalDimensions is the local embedder's default vector size.
@@ -33,7 +34,7 @@ const DefaultLocalDimensions = 1024
 // DefaultLocalFeatures are the classifier's features with character 1–2-
 // grams (not 1–3) over Han, kana and Thai: on short paraphrases the
 // trigrams add more noise than signal (recall@5 on BQ 0.107 vs 0.097).
-var DefaultLocalFeatures = classify.FeatureConfig{CharMin: 2, CharMax: 5, DenseMin: 1, DenseMax: 2, WordMax: 2, ConceptWeight: 3}
+var DefaultLocalFeatures = features.Config{CharMin: 2, CharMax: 5, DenseMin: 1, DenseMax: 2, WordMax: 2, ConceptWeight: 3}
 
 // Local is the default embedder: no network, multilingual, lexical.
 // Character n-grams for Han, kana and Thai, word and character n-grams
@@ -43,7 +44,7 @@ var DefaultLocalFeatures = classify.FeatureConfig{CharMin: 2, CharMax: 5, DenseM
 // queries are always embedded like the stored cases.
 type Local struct {
 	opts    LocalOptions
-	feat    *classify.Featurizer
+	feat    *features.Featurizer
 	docs    int
 	idf     map[uint64]float32
 	unseen  float32 // IDF of a feature no fitted text had
@@ -55,10 +56,10 @@ func FitLocal(texts []string, opts LocalOptions) *Local {
 	if opts.Dimensions == 0 {
 		opts.Dimensions = DefaultLocalDimensions
 	}
-	if opts.Features == (classify.FeatureConfig{}) {
+	if opts.Features == (features.Config{}) {
 		opts.Features = DefaultLocalFeatures
 	}
-	l := &Local{opts: opts, feat: classify.NewFeaturizer(opts.Features, opts.Lexicon), docs: len(texts)}
+	l := &Local{opts: opts, feat: features.NewFeaturizer(opts.Features, opts.Lexicon), docs: len(texts)}
 	df := map[uint64]int{}
 	seen := map[uint64]bool{}
 	for _, t := range texts {
@@ -207,7 +208,7 @@ func UnmarshalLocal(data []byte) (*Local, error) {
 		binary.Read(r, binary.LittleEndian, &w)
 		l.idf[h] = w
 	}
-	l.feat = classify.NewFeaturizer(l.opts.Features, l.opts.Lexicon)
+	l.feat = features.NewFeaturizer(l.opts.Features, l.opts.Lexicon)
 	l.finish()
 	return l, nil
 }

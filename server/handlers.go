@@ -121,10 +121,10 @@ func (s *Server) classify(c *gin.Context) {
 type draftRequest struct {
 	classifyRequest
 	// Loss is the loss verified in the order or payment system.
-	Loss      *suggest.Money `json:"loss,omitempty"`
-	DelayDays int            `json:"delay_days,omitempty"`
-	Currency  string         `json:"currency,omitempty"`
-	K         int            `json:"k,omitempty"`
+	Loss      *triage.Money `json:"loss,omitempty"`
+	DelayDays int           `json:"delay_days,omitempty"`
+	Currency  string        `json:"currency,omitempty"`
+	K         int           `json:"k,omitempty"`
 }
 
 func (s *Server) checkDraft(r draftRequest) error {

@@ -95,7 +95,7 @@ func newEnv(t *testing.T, cfg server.Config, gen suggest.Generator, dir string) 
 		corpus[i] = c.Text
 	}
 	lex, _ := datasets.LoadLexicon()
-	ix, err := retrieve.NewIndex(ctx, store, retrieve.FitLocal(corpus, retrieve.LocalOptions{Lexicon: classify.ConceptsFrom(lex)}))
+	ix, err := retrieve.NewIndex(ctx, store, retrieve.FitLocal(corpus, retrieve.LocalOptions{Lexicon: lex.Concepts}))
 	if err != nil {
 		t.Fatal(err)
 	}

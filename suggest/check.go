@@ -5,12 +5,12 @@ import (
 	"fmt"
 	"regexp"
 	"slices"
-	"strconv"
 	"strings"
 	"unicode"
 	"unicode/utf8"
 
-	"github.com/triagedesk/triage/classify"
+	"github.com/triagedesk/triage"
+	"github.com/triagedesk/triage/features"
 )
 
 // ErrUnsupportedPromise: a draft promised money the facts do not allow.
@@ -24,11 +24,11 @@ var (
 
 // checker holds a draft to the facts, one sentence at a time.
 type checker struct {
-	amounts *classify.AmountFinder
-	terms   []string  // words that make a sentence a promise of money
-	allowed []Money   // amounts the facts allow
-	claimed []Money   // amounts the complaint names: may be echoed, not promised
-	numbers []float64 // numbers the facts state (policy percentages, thresholds)
+	amounts *features.AmountFinder
+	terms   []string       // words that make a sentence a promise of money
+	allowed []triage.Money // amounts the facts allow
+	claimed []triage.Money // amounts the complaint names: may be echoed, not promised
+	numbers []float64      // numbers the facts state (policy percentages, thresholds)
 	cases   map[string]bool
 	cited   []string
 }
@@ -51,7 +51,7 @@ func (c *checker) check(sentence string) error {
 	rest := lower
 	for _, a := range c.amounts.Find(lower) {
 		rest = strings.Replace(rest, a.Text, " ", 1)
-		m := Money{Amount: a.Value, Currency: a.Currency}
+		m := a.Money()
 		if contains(c.allowed, m) || (!promise && contains(c.claimed, m)) {
 			continue
 		}
@@ -67,8 +67,13 @@ func (c *checker) check(sentence string) error {
 		if !percent && len(n) >= 6 && strings.Trim(n, "0123456789") == "" {
 			continue // an order or ticket number
 		}
-		v, ok := parseNumber(n)
-		if !ok || slices.Contains(c.numbers, v) || (!percent && (v <= 31 || containsValue(c.allowed, v))) {
+		v, ok := features.ParseNumber(n)
+		if !ok {
+			// A number we cannot read in a promise: refuse rather than
+			// let it through unchecked.
+			return fmt.Errorf("%w: %q", ErrUnsupportedPromise, strings.TrimSpace(sentence))
+		}
+		if slices.Contains(c.numbers, v) || (!percent && (v <= 31 || containsValue(c.allowed, v))) {
 			continue
 		}
 		return fmt.Errorf("%w: %q", ErrUnsupportedPromise, strings.TrimSpace(sentence))
@@ -99,37 +104,22 @@ func (c *checker) cite(sentence string) string {
 	return out
 }
 
-func contains(ms []Money, m Money) bool {
+func contains(ms []triage.Money, m triage.Money) bool {
 	for _, a := range ms {
-		if sameMoney(a, m) {
+		if a.Equal(m) {
 			return true
 		}
 	}
 	return false
 }
 
-func containsValue(ms []Money, v float64) bool {
+func containsValue(ms []triage.Money, v float64) bool {
 	for _, a := range ms {
-		if sameMoney(a, Money{Amount: v, Currency: a.Currency}) {
+		if a.Equal(triage.Money{Amount: v, Currency: a.Currency}) {
 			return true
 		}
 	}
 	return false
-}
-
-// parseNumber reads "10,000", "10.000", "680.40", "1,5".
-func parseNumber(s string) (float64, bool) {
-	parts := strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == '.' })
-	if len(parts) > 1 {
-		last := parts[len(parts)-1]
-		if len(last) == 3 {
-			s = strings.Join(parts, "") // grouping: 10,000 or 10.000
-		} else {
-			s = strings.Join(parts[:len(parts)-1], "") + "." + last
-		}
-	}
-	v, err := strconv.ParseFloat(s, 64)
-	return v, err == nil
 }
 
 // closers end a quotation or a bracket after a sentence's last mark.

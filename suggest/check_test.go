@@ -5,8 +5,9 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/triagedesk/triage/classify"
+	"github.com/triagedesk/triage"
 	"github.com/triagedesk/triage/datasets"
+	"github.com/triagedesk/triage/features"
 )
 
 func TestSentences(t *testing.T) {
@@ -49,10 +50,10 @@ func TestCheck(t *testing.T) {
 		t.Fatal(err)
 	}
 	ck := &checker{
-		amounts: classify.NewAmountFinder(tax),
+		amounts: features.NewAmountFinder(tax),
 		terms:   append(append([]string(nil), tax.Drafting.PromiseTerms["en"]...), tax.Drafting.PromiseTerms["zh"]...),
-		allowed: []Money{{680.4, "CNY"}, {648, "CNY"}},
-		claimed: []Money{{30, "USD"}},
+		allowed: []triage.Money{{Amount: 680.4, Currency: "CNY"}, {Amount: 648, Currency: "CNY"}},
+		claimed: []triage.Money{{Amount: 30, Currency: "USD"}},
 		numbers: []float64{100, 5},
 	}
 	tests := []struct {
@@ -73,6 +74,7 @@ func TestCheck(t *testing.T) {
 		{"Refund for order 4200001987365 is under way.", true},
 		{"Your ticket [case:c-1234567] shows a refund [PHONE_1].", true},
 		{"Nothing about money, 12345 apples.", true},
+		{"We will refund 1,234,56 to you.", false}, // a number we cannot read, in a promise
 	}
 	for _, tt := range tests {
 		err := ck.check(tt.sentence)

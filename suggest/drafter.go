@@ -9,6 +9,7 @@ import (
 
 	"github.com/triagedesk/triage"
 	"github.com/triagedesk/triage/classify"
+	"github.com/triagedesk/triage/features"
 	"github.com/triagedesk/triage/llm"
 	"github.com/triagedesk/triage/retrieve"
 	"github.com/triagedesk/triage/suggest/redact"
@@ -29,7 +30,7 @@ type Draft struct {
 	// Citations are the retrieved cases the reply cites, in order.
 	Citations []string `json:"citations"`
 	// Compensation is what the policy allows (nil: none applies).
-	Compensation *Compensation `json:"compensation"`
+	Compensation *Offer `json:"compensation"`
 	// NextSteps are for the agent, not the customer.
 	NextSteps []string `json:"next_steps"`
 	// Generator is "llm:<model>" or "offline".
@@ -73,7 +74,7 @@ type Drafter struct {
 	AgentLanguage string
 	Logger        *slog.Logger
 
-	amounts *classify.AmountFinder
+	amounts *features.AmountFinder
 }
 
 // New returns a drafter for tax; gen may be nil (offline only).
@@ -81,7 +82,7 @@ func New(tax *triage.Taxonomy, gen Generator, logger *slog.Logger) *Drafter {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	return &Drafter{Taxonomy: tax, LLM: gen, MaxCases: 3, MinScore: DefaultMinScore, QuoteScore: DefaultQuoteScore, AgentLanguage: "en", Logger: logger, amounts: classify.NewAmountFinder(tax)}
+	return &Drafter{Taxonomy: tax, LLM: gen, MaxCases: 3, MinScore: DefaultMinScore, QuoteScore: DefaultQuoteScore, AgentLanguage: "en", Logger: logger, amounts: features.NewAmountFinder(tax)}
 }
 
 // Draft writes the whole draft.
@@ -218,7 +219,7 @@ func (d *Drafter) checker(f Facts, cases []retrieve.Result) *checker {
 		ck.cases[c.ID] = true
 	}
 	for _, n := range numberRe.FindAllString(compensationFact(f.Compensation), -1) {
-		if v, ok := parseNumber(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(n), "%"))); ok {
+		if v, ok := features.ParseNumber(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(n), "%"))); ok {
 			ck.numbers = append(ck.numbers, v)
 		}
 	}
@@ -230,7 +231,7 @@ func (d *Drafter) checker(f Facts, cases []retrieve.Result) *checker {
 func (ck *checker) withClaims(res classify.Result) *checker {
 	if res.Severity != nil {
 		for _, a := range res.Severity.Amounts {
-			ck.claimed = append(ck.claimed, Money{Amount: a.Value, Currency: a.Currency})
+			ck.claimed = append(ck.claimed, a.Money())
 		}
 	}
 	return ck

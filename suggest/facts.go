@@ -2,27 +2,11 @@ package suggest
 
 import (
 	"fmt"
-	"math"
-	"strconv"
-	"strings"
 
 	"github.com/triagedesk/triage"
 	"github.com/triagedesk/triage/classify"
 	"github.com/triagedesk/triage/retrieve"
 )
-
-// Money is an amount in a currency (ISO 4217 code).
-type Money struct {
-	Amount   float64 `json:"amount"`
-	Currency string  `json:"currency"`
-}
-
-// String formats m as "680.40 CNY" ("20 CNY" for whole amounts).
-func (m Money) String() string {
-	s := strconv.FormatFloat(m.Amount, 'f', 2, 64)
-	s = strings.TrimSuffix(s, ".00")
-	return s + " " + m.Currency
-}
 
 // Request is one complaint to draft a reply for.
 type Request struct {
@@ -35,7 +19,7 @@ type Request struct {
 	Cases []retrieve.Result
 	// Loss is the loss verified in the order or payment system; nil
 	// until someone has verified it. It is never read from the complaint.
-	Loss *Money
+	Loss *triage.Money
 	// DelayDays is how many days late the resolution is.
 	DelayDays int
 	// Currency is the customer's currency for fixed amounts (default:
@@ -55,10 +39,10 @@ const (
 	CompPending = "pending_verification"
 )
 
-// Compensation is what our policy allows for a case. It is computed by
-// the taxonomy's rules from trusted inputs only, never taken from the
-// model or the complaint.
-type Compensation struct {
+// Offer is the compensation our policy allows for a case, with its
+// status. It is computed by the taxonomy's rules from trusted inputs
+// only, never taken from the model or the complaint.
+type Offer struct {
 	Policy      string   `json:"policy"`
 	Description string   `json:"description"`
 	Status      string   `json:"status"`
@@ -69,11 +53,11 @@ type Compensation struct {
 }
 
 // Money is the amount as Money (false when there is none).
-func (c *Compensation) Money() (Money, bool) {
+func (c *Offer) Money() (triage.Money, bool) {
 	if c == nil || c.Amount == nil {
-		return Money{}, false
+		return triage.Money{}, false
 	}
-	return Money{Amount: *c.Amount, Currency: c.Currency}, true
+	return triage.Money{Amount: *c.Amount, Currency: c.Currency}, true
 }
 
 // Facts is what we know for certain about a case, computed by us and
@@ -90,13 +74,13 @@ type Facts struct {
 	Queue               string
 	// Guidance is what we are doing about it, in English.
 	Guidance     string
-	Compensation *Compensation
+	Compensation *Offer
 	// Thin: the evidence does not settle the case (no close case, or the
 	// classifier was unsure); the reply should ask for Ask.
 	Thin bool
 	Ask  string // in English
 	// Allowed are the only amounts a reply may promise.
-	Allowed []Money
+	Allowed []triage.Money
 }
 
 // Defaults for Drafter.MinScore and Drafter.QuoteScore, set for the
@@ -139,16 +123,16 @@ func (d *Drafter) facts(req Request) (Facts, error) {
 	if m, ok := comp.Money(); ok {
 		f.Allowed = append(f.Allowed, m)
 		if comp.Loss > 0 {
-			f.Allowed = append(f.Allowed, Money{Amount: comp.Loss, Currency: comp.Currency})
+			f.Allowed = append(f.Allowed, triage.Money{Amount: comp.Loss, Currency: comp.Currency})
 		}
 	}
 	return f, nil
 }
 
 // compensation applies the scenario's policy to the trusted inputs.
-func (d *Drafter) compensation(s triage.Scenario, req Request) (*Compensation, error) {
+func (d *Drafter) compensation(s triage.Scenario, req Request) (*Offer, error) {
 	p, _ := d.Taxonomy.PolicyVariant(s.CompensationPolicy)
-	c := &Compensation{Policy: p.ID, Description: p.Description.In("en")}
+	c := &Offer{Policy: p.ID, Description: p.Description.In("en")}
 	switch {
 	case p.Kind == "fixed":
 		got, err := d.Taxonomy.Compensate(s.ID, 0, d.currency(req), req.DelayDays)
@@ -183,11 +167,6 @@ func (d *Drafter) currency(req Request) string {
 		}
 	}
 	return d.Taxonomy.BaseCurrency
-}
-
-// sameMoney: equal to the cent in the same currency.
-func sameMoney(a, b Money) bool {
-	return a.Currency == b.Currency && math.Abs(a.Amount-b.Amount) < 0.005
 }
 
 var languageNames = map[string]string{

@@ -5,7 +5,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/triagedesk/triage"
 	"github.com/triagedesk/triage/classify"
+	"github.com/triagedesk/triage/features"
 	"github.com/triagedesk/triage/suggest"
 )
 
@@ -54,9 +56,9 @@ func TestOfflineDraftEveryLanguage(t *testing.T) {
 func TestOfflineDraftCompensationAndAsk(t *testing.T) {
 	tax, _ := taxonomy(t)
 	verified := zhRequest(t)
-	verified.Loss = &suggest.Money{Amount: 648, Currency: "CNY"}
+	verified.Loss = &triage.Money{Amount: 648, Currency: "CNY"}
 	goodwill := suggest.Request{Text: "客服态度太差了，挂我电话", Result: result("zh", "service_quality", 2, 120), Cases: similar(t, "case-zh-0007", 0.1)}
-	goodwillUSD := suggest.Request{Text: "The agent hung up on me twice and I was charged $5 for the call", Result: result("en", "service_quality", 2, 120, classify.Amount{Value: 5, Currency: "USD"}), Cases: nil}
+	goodwillUSD := suggest.Request{Text: "The agent hung up on me twice and I was charged $5 for the call", Result: result("en", "service_quality", 2, 120, features.Amount{Value: 5, Currency: "USD"}), Cases: nil}
 	unknownLang := suggest.Request{Text: "Il servizio clienti non risponde da giorni", Result: result("it", "service_quality", 2, 30)}
 	tests := []struct {
 		name      string

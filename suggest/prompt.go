@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"text/template"
 
+	"github.com/triagedesk/triage"
 	"github.com/triagedesk/triage/llm"
 	"github.com/triagedesk/triage/retrieve"
 )
@@ -69,14 +70,14 @@ func plural(n int) string {
 	return "s"
 }
 
-func compensationFact(c *Compensation) string {
+func compensationFact(c *Offer) string {
 	if c == nil {
 		return "none applies; offer none."
 	}
 	m, _ := c.Money()
 	switch c.Status {
 	case CompComputed:
-		s := fmt.Sprintf("%s, under the %q policy (%s) for a verified loss of %s", m, c.Policy, c.Description, Money{Amount: c.Loss, Currency: c.Currency})
+		s := fmt.Sprintf("%s, under the %q policy (%s) for a verified loss of %s", m, c.Policy, c.Description, triage.Money{Amount: c.Loss, Currency: c.Currency})
 		if c.DelayDays > 0 {
 			s += fmt.Sprintf(", resolved %d days late", c.DelayDays)
 		}

@@ -48,7 +48,7 @@ func train() (*triage.Taxonomy, *classify.Classifier, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	b, err := classify.TrainTriage(train, dev, tax, classify.TrainOptions{Lexicon: classify.ConceptsFrom(lex)})
+	b, err := classify.TrainTriage(train, dev, tax, classify.TrainOptions{Lexicon: lex.Concepts})
 	if err != nil {
 		return nil, nil, err
 	}

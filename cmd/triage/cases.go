@@ -14,7 +14,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/triagedesk/triage"
-	"github.com/triagedesk/triage/classify"
 	"github.com/triagedesk/triage/datasets"
 	"github.com/triagedesk/triage/retrieve"
 	"github.com/triagedesk/triage/retrieve/memstore"
@@ -127,7 +126,7 @@ func (a *app) embedder(ctx context.Context, s retrieve.Store, f *storeFlags, cor
 	if err != nil {
 		return nil, err
 	}
-	return retrieve.LocalFor(ctx, s, corpus, retrieve.LocalOptions{Lexicon: classify.ConceptsFrom(lex)})
+	return retrieve.LocalFor(ctx, s, corpus, retrieve.LocalOptions{Lexicon: lex.Concepts})
 }
 
 func (a *app) ingestCommand() *cobra.Command {

@@ -311,7 +311,7 @@ func trainItems(train, dev []eval.Item, seed uint64, tax *triage.Taxonomy) (clas
 		return classify.Bundle{}, err
 	}
 	opts := classify.DefaultTrainOptions
-	opts.Seed, opts.Lexicon = seed, classify.ConceptsFrom(lex)
+	opts.Seed, opts.Lexicon = seed, lex.Concepts
 	if cs, ok := asComplaints(tr, tax); ok {
 		dcs, _ := asComplaints(dv, tax)
 		return classify.TrainTriage(cs, dcs, tax, opts)

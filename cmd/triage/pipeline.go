@@ -158,7 +158,7 @@ func trainDefault(tax *triage.Taxonomy) (classify.Bundle, error) {
 		return classify.Bundle{}, err
 	}
 	opts := classify.DefaultTrainOptions
-	opts.Lexicon = classify.ConceptsFrom(lex)
+	opts.Lexicon = lex.Concepts
 	return classify.TrainTriage(train, dev, tax, opts)
 }
 

@@ -188,7 +188,7 @@ func (a *app) suggest(ctx context.Context, f suggestFlags, text string) error {
 		if cur == "" {
 			cur = tax.BaseCurrency
 		}
-		req.Loss = &suggest.Money{Amount: f.loss, Currency: cur}
+		req.Loss = &triage.Money{Amount: f.loss, Currency: cur}
 	}
 	d := suggest.New(tax, gen, a.logger)
 	d.MaxCases, d.MinScore = f.k, f.minScore

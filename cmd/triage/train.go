@@ -97,7 +97,7 @@ func (a *app) train(cmd *cobra.Command, f trainFlags) error {
 		if err != nil {
 			return err
 		}
-		opts.Lexicon = classify.ConceptsFrom(lex)
+		opts.Lexicon = lex.Concepts
 	}
 	tax, err := datasets.LoadTaxonomy()
 	if err != nil {
@@ -135,7 +135,7 @@ func (a *app) train(cmd *cobra.Command, f trainFlags) error {
 	return nil
 }
 
-func (a *app) lexicon(path string) (*datasets.Lexicon, error) {
+func (a *app) lexicon(path string) (*triage.Lexicon, error) {
 	if path == "" {
 		return datasets.LoadLexicon()
 	}

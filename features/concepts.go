@@ -1,23 +1,17 @@
-package classify
+package features
 
 import (
 	"sort"
 	"strings"
+	"unicode/utf8"
+
+	"github.com/triagedesk/triage"
 )
 
-// Concept is a cross-lingual lexicon entry: terms in several languages
-// that all fire one feature, so a model learns from "hacked" what it
-// needs for "被盗" and "взломали". Terms ending in "*" match any word
-// ending; in space-delimited languages terms match at word boundaries,
-// in zh, ja, ko, th and ar anywhere.
-type Concept struct {
-	ID    string              `json:"id"`
-	Terms map[string][]string `json:"terms"`
-}
-
-// conceptMatcher finds every concept term in a text in one pass
-// (Aho–Corasick over bytes).
-type conceptMatcher struct {
+// Matcher finds every concept term in a text in one pass
+// (Aho–Corasick over bytes). A nil *Matcher matches nothing.
+type Matcher struct {
+	hashes []uint64 // ConceptHash of each concept id
 	// automaton, frozen into arrays: edges of node n are
 	// edgeByte/edgeNext[edgeStart[n]:edgeStart[n+1]], sorted by byte.
 	edgeStart []int32
@@ -36,7 +30,9 @@ type acPattern struct {
 	sub     bool // matches inside words
 }
 
-func newConceptMatcher(concepts []Concept) *conceptMatcher {
+// NewMatcher builds the automaton for the concepts' terms; it returns nil
+// for no concepts.
+func NewMatcher(concepts []triage.Concept) *Matcher {
 	if len(concepts) == 0 {
 		return nil
 	}
@@ -45,10 +41,11 @@ func newConceptMatcher(concepts []Concept) *conceptMatcher {
 		out  []int32
 	}
 	nodes := []buildNode{{next: map[byte]int32{}}}
-	cm := &conceptMatcher{}
+	cm := &Matcher{}
 	seen := map[string]bool{}
 	for ci, c := range concepts {
 		cm.ids = append(cm.ids, c.ID)
+		cm.hashes = append(cm.hashes, ConceptHash(c.ID))
 		langs := make([]string, 0, len(c.Terms))
 		for l := range c.Terms {
 			langs = append(langs, l)
@@ -59,7 +56,7 @@ func newConceptMatcher(concepts []Concept) *conceptMatcher {
 				term := strings.ToLower(strings.TrimSpace(t))
 				prefix := strings.HasSuffix(term, "*")
 				term = strings.TrimSpace(strings.TrimSuffix(term, "*"))
-				sub := substringLangs[lang]
+				sub := insideWords[lang]
 				key := term + "\x00" + string(rune(ci)) + boolKey(prefix, sub)
 				if term == "" || seen[key] {
 					continue
@@ -147,7 +144,7 @@ func sortedEdges(m map[byte]int32) []edge {
 	return es
 }
 
-func (cm *conceptMatcher) step(n int32, b byte) int32 {
+func (cm *Matcher) step(n int32, b byte) int32 {
 	for {
 		lo, hi := cm.edgeStart[n], cm.edgeStart[n+1]
 		for i := lo; i < hi; i++ {
@@ -165,9 +162,9 @@ func (cm *conceptMatcher) step(n int32, b byte) int32 {
 	}
 }
 
-// match calls emit with the concept index of every term found in lower
+// Match calls emit with the concept index of every term found in lower
 // (already lower-cased), once per occurrence.
-func (cm *conceptMatcher) match(lower string, emit func(concept int32)) {
+func (cm *Matcher) Match(lower string, emit func(concept int32)) {
 	n := int32(0)
 	for i := 0; i < len(lower); i++ {
 		n = cm.step(n, lower[i])
@@ -175,9 +172,45 @@ func (cm *conceptMatcher) match(lower string, emit func(concept int32)) {
 			p := cm.patterns[pid]
 			end := i + 1
 			start := end - p.length
-			if p.sub || (boundaryBefore(lower, start) && (p.prefix || boundaryAfter(lower, end))) {
+			if p.sub || (BoundaryBefore(lower, start) && (p.prefix || BoundaryAfter(lower, end))) {
 				emit(p.concept)
 			}
 		}
 	}
+}
+
+// Hashes returns the feature id (ConceptHash) of each concept, indexed
+// as Match reports them.
+func (cm *Matcher) Hashes() []uint64 {
+	if cm == nil {
+		return nil
+	}
+	return cm.hashes
+}
+
+// insideWords are the languages whose terms match without word
+// boundaries: their scripts have no spaces between words (zh, ja, th) or
+// attach particles to words (ko, ar).
+var insideWords = map[string]bool{"zh": true, "ja": true, "th": true, "ko": true, "ar": true}
+
+// InsideWords reports whether terms in lang match anywhere, not only at
+// word boundaries.
+func InsideWords(lang string) bool { return insideWords[lang] }
+
+// BoundaryBefore reports whether a word may start at byte i of s.
+func BoundaryBefore(s string, i int) bool {
+	if i == 0 {
+		return true
+	}
+	r, _ := utf8.DecodeLastRuneInString(s[:i])
+	return !IsWordRune(r)
+}
+
+// BoundaryAfter reports whether a word may end at byte i of s.
+func BoundaryAfter(s string, i int) bool {
+	if i >= len(s) {
+		return true
+	}
+	r, _ := utf8.DecodeRuneInString(s[i:])
+	return !IsWordRune(r)
 }

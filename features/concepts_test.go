@@ -1,13 +1,15 @@
-package classify
+package features
 
 import (
 	"reflect"
 	"sort"
 	"testing"
+
+	"github.com/triagedesk/triage"
 )
 
 func TestConceptMatcher(t *testing.T) {
-	cm := newConceptMatcher([]Concept{
+	cm := NewMatcher([]triage.Concept{
 		{ID: "hacked", Terms: map[string][]string{"en": {"hack*", "stolen account"}, "zh": {"被盗", "盗号"}, "ru": {"взлом*"}}},
 		{ID: "legal", Terms: map[string][]string{"en": {"sue", "lawyer*"}, "ko": {"변호사"}}},
 		{ID: "refund", Terms: map[string][]string{"en": {"refund*"}, "es": {"reembolso"}, "zh": {"退款"}}},
@@ -29,7 +31,7 @@ func TestConceptMatcher(t *testing.T) {
 	}
 	for _, tt := range tests {
 		var got []string
-		cm.match(tt.text, func(c int32) { got = append(got, cm.ids[c]) })
+		cm.Match(tt.text, func(c int32) { got = append(got, cm.ids[c]) })
 		sort.Strings(got)
 		want := append([]string(nil), tt.want...)
 		sort.Strings(want)
@@ -37,19 +39,7 @@ func TestConceptMatcher(t *testing.T) {
 			t.Errorf("match(%q) = %v, want %v", tt.text, got, want)
 		}
 	}
-	if newConceptMatcher(nil) != nil {
+	if NewMatcher(nil) != nil {
 		t.Error("empty lexicon should give no matcher")
-	}
-}
-
-func TestConceptsAreSharedFeatures(t *testing.T) {
-	lex := []Concept{{ID: "hacked", Terms: map[string][]string{"en": {"hacked"}, "zh": {"被盗"}}}}
-	v := fitVectorizer(DefaultFeatures, lex, []string{"my account was hacked", "账号被盗了"}, 2, 0)
-	// Only the concept occurs in both texts, so with min_df 2 it is the one feature.
-	if len(v.idf) != 1 {
-		t.Fatalf("%d features, want only the shared concept", len(v.idf))
-	}
-	if _, ok := v.columns[conceptHash("hacked")]; !ok {
-		t.Error("concept feature missing")
 	}
 }

@@ -1,4 +1,4 @@
-package classify
+package features
 
 import (
 	"math"
@@ -19,6 +19,9 @@ type Amount struct {
 	Base     float64 `json:"base"` // in the taxonomy's base currency
 	Text     string  `json:"text"` // as written
 }
+
+// Money returns the amount as written, in its currency.
+func (a Amount) Money() triage.Money { return triage.Money{Amount: a.Value, Currency: a.Currency} }
 
 // AmountFinder finds amounts with a currency in text: "¥328", "648元",
 // "$49.99", "1.200 €", "₩55,000", "R$ 89,90", "2万元", "38만원", "2tr đ".
@@ -157,7 +160,7 @@ func (p *AmountFinder) Find(text string) []Amount {
 			continue
 		}
 		last = end
-		v, ok := parseNumber(lower[ns:ne])
+		v, ok := ParseNumber(lower[ns:ne])
 		if !ok {
 			continue
 		}
@@ -177,16 +180,16 @@ func wordEndsAt(s string, i int) bool {
 	}
 	last, _ := utf8.DecodeLastRuneInString(s[:i])
 	next, _ := utf8.DecodeRuneInString(s[i:])
-	if !isWordRune(last) || dense(last) || unicode.Is(unicode.Hangul, last) {
+	if !IsWordRune(last) || dense(last) || unicode.Is(unicode.Hangul, last) {
 		return true
 	}
-	return !isWordRune(next)
+	return !IsWordRune(next)
 }
 
-// parseNumber reads "1,299.00", "1.200,50", "38 000", "4.797", "99,99":
+// ParseNumber reads "1,299.00", "1.200,50", "38 000", "4.797", "99,99":
 // with both separators the last is the decimal point; with one kind, a
 // group of exactly three digits after each separator means thousands.
-func parseNumber(s string) (float64, bool) {
+func ParseNumber(s string) (float64, bool) {
 	s = strings.NewReplacer("\u00a0", " ", "\u202f", " ", "'", " ").Replace(s)
 	s = strings.ReplaceAll(s, " ", "")
 	lastDot, lastComma := strings.LastIndexByte(s, '.'), strings.LastIndexByte(s, ',')
@@ -223,4 +226,10 @@ func parseNumber(s string) (float64, bool) {
 	}
 	v, err := strconv.ParseFloat(s, 64)
 	return v, err == nil
+}
+
+// IsWordRune reports whether r is part of a word for matching phrases at
+// word boundaries: a letter, a digit or a non-spacing mark.
+func IsWordRune(r rune) bool {
+	return unicode.IsLetter(r) || unicode.IsDigit(r) || unicode.Is(unicode.Mn, r)
 }
