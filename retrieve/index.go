@@ -9,22 +9,37 @@ import (
 	"github.com/triagedesk/triage"
 )
 
-// Index searches a store with the embedder its vectors came from.
+// Redactor removes personal data from text. The redact package provides
+// the one the product uses.
+type Redactor interface {
+	Redact(text string) string
+}
+
+// ErrNoRedactor: an index was asked to embed or store text without a
+// redactor. Build indexes with NewIndex.
+var ErrNoRedactor = triage.NewError(triage.EINTERNAL, "retrieve: index without a redactor")
+
+// Index searches a store with the embedder its vectors came from. Every
+// text it embeds or stores passes its redactor first, so personal data
+// never reaches the store or a remote embedder. Build one with NewIndex.
 type Index struct {
-	Store    Store
-	Embedder Embedder
+	Store Store
 	// BatchSize is how many cases Add embeds and writes at a time
 	// (default 256).
 	BatchSize int
-	// Redact, when set, removes personal data from case texts before they
-	// are embedded or stored, and from queries before they are embedded
-	// (a remote embedder never sees it).
-	Redact func(string) string
+
+	embedder Embedder
+	redactor Redactor
 }
 
 // NewIndex binds an embedder to a store: it creates the collection for
-// the embedder, or checks that the existing one was built with it.
-func NewIndex(ctx context.Context, s Store, e Embedder) (*Index, error) {
+// the embedder, or checks that the existing one was built with it. r
+// redacts every case and query before it is embedded or stored; it is
+// required.
+func NewIndex(ctx context.Context, s Store, e Embedder, r Redactor) (*Index, error) {
+	if r == nil {
+		return nil, ErrNoRedactor
+	}
 	m := Meta{EmbedderVersion: e.Version(), Dimensions: e.Dimensions()}
 	if l, ok := e.(*Local); ok {
 		state, err := l.MarshalBinary()
@@ -44,7 +59,22 @@ func NewIndex(ctx context.Context, s Store, e Embedder) (*Index, error) {
 	if err := s.SetMeta(ctx, m); err != nil {
 		return nil, err
 	}
-	return &Index{Store: s, Embedder: e}, nil
+	return &Index{Store: s, embedder: e, redactor: r}, nil
+}
+
+// EmbedderVersion names the embedder the index's vectors come from.
+func (ix *Index) EmbedderVersion() string { return ix.embedder.Version() }
+
+// Embed redacts texts and embeds them: the vectors a search would use.
+func (ix *Index) Embed(ctx context.Context, texts []string) ([][]float32, error) {
+	if ix.redactor == nil {
+		return nil, ErrNoRedactor
+	}
+	clean := make([]string, len(texts))
+	for i, t := range texts {
+		clean[i] = ix.redactor.Redact(t)
+	}
+	return ix.embedder.Embed(ctx, clean)
 }
 
 // LocalFor returns the local embedder a store was built with (restored
@@ -78,14 +108,16 @@ const bulkMin = 1000
 // with the number done after each batch. A large first load into a store
 // that can bulk-load is embedded first and loaded in one go.
 func (ix *Index) Add(ctx context.Context, cases []triage.Case, progress func(done int)) error {
-	if ix.Redact != nil {
-		cleaned := make([]triage.Case, len(cases))
-		for i, c := range cases {
-			c.Text, c.Resolution, c.Reply = ix.Redact(c.Text), ix.Redact(c.Resolution), ix.Redact(c.Reply)
-			cleaned[i] = c
-		}
-		cases = cleaned
+	if ix.redactor == nil {
+		return ErrNoRedactor
 	}
+	cleaned := make([]triage.Case, len(cases))
+	for i, c := range cases {
+		r := ix.redactor
+		c.Text, c.Resolution, c.Reply = r.Redact(c.Text), r.Redact(c.Resolution), r.Redact(c.Reply)
+		cleaned[i] = c
+	}
+	cases = cleaned
 	if bl, ok := ix.Store.(BulkLoader); ok && len(cases) >= bulkMin {
 		if n, err := ix.Store.Count(ctx); err == nil && n == 0 {
 			return ix.bulk(ctx, bl, cases, progress)
@@ -101,7 +133,7 @@ func (ix *Index) Add(ctx context.Context, cases []triage.Case, progress func(don
 		for i, c := range batch {
 			texts[i] = c.Text
 		}
-		vecs, err := ix.Embedder.Embed(ctx, texts)
+		vecs, err := ix.embedder.Embed(ctx, texts)
 		if err != nil {
 			return err
 		}
@@ -128,7 +160,7 @@ func (ix *Index) bulk(ctx context.Context, bl BulkLoader, cases []triage.Case, p
 		for i := range texts {
 			texts[i] = cases[start+i].Text
 		}
-		vecs, err := ix.Embedder.Embed(ctx, texts)
+		vecs, err := ix.embedder.Embed(ctx, texts)
 		if err != nil {
 			return err
 		}
@@ -153,10 +185,7 @@ func (ix *Index) Search(ctx context.Context, text string, k int, f Filter) ([]Re
 	if strings.TrimSpace(text) == "" {
 		return nil, ErrEmptyQuery
 	}
-	if ix.Redact != nil {
-		text = ix.Redact(text)
-	}
-	v, err := ix.Embedder.Embed(ctx, []string{text})
+	v, err := ix.Embed(ctx, []string{text})
 	if err != nil {
 		return nil, err
 	}

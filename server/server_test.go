@@ -27,11 +27,11 @@ import (
 	"github.com/triagedesk/triage/feedback"
 	"github.com/triagedesk/triage/llm"
 	"github.com/triagedesk/triage/llm/llmtest"
+	"github.com/triagedesk/triage/redact"
 	"github.com/triagedesk/triage/retrieve"
 	"github.com/triagedesk/triage/retrieve/memstore"
 	"github.com/triagedesk/triage/server"
 	"github.com/triagedesk/triage/suggest"
-	"github.com/triagedesk/triage/suggest/redact"
 )
 
 var (
@@ -95,11 +95,10 @@ func newEnv(t *testing.T, cfg server.Config, gen suggest.Generator, dir string) 
 		corpus[i] = c.Text
 	}
 	lex, _ := datasets.LoadLexicon()
-	ix, err := retrieve.NewIndex(ctx, store, retrieve.FitLocal(corpus, retrieve.LocalOptions{Lexicon: lex.Concepts}))
+	ix, err := retrieve.NewIndex(ctx, store, retrieve.FitLocal(corpus, retrieve.LocalOptions{Lexicon: lex.Concepts}), redact.Redactor{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	ix.Redact = func(s string) string { return redact.Text(s).Text }
 	if err := ix.Add(ctx, cases, nil); err != nil {
 		t.Fatal(err)
 	}

@@ -12,7 +12,7 @@ import (
 	"github.com/triagedesk/triage/features"
 	"github.com/triagedesk/triage/llm"
 	"github.com/triagedesk/triage/retrieve"
-	"github.com/triagedesk/triage/suggest/redact"
+	"github.com/triagedesk/triage/redact"
 )
 
 // Generators named in Draft.Generator.

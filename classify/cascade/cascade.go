@@ -19,7 +19,7 @@ import (
 	"github.com/triagedesk/triage"
 	"github.com/triagedesk/triage/classify"
 	"github.com/triagedesk/triage/llm"
-	"github.com/triagedesk/triage/suggest/redact"
+	"github.com/triagedesk/triage/redact"
 )
 
 // Mode says when the LLM is asked.

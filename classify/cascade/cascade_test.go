@@ -19,7 +19,7 @@ import (
 	"github.com/triagedesk/triage/datasets"
 	"github.com/triagedesk/triage/llm"
 	"github.com/triagedesk/triage/llm/llmtest"
-	"github.com/triagedesk/triage/suggest/redact"
+	"github.com/triagedesk/triage/redact"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files")

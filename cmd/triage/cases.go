@@ -15,10 +15,11 @@ import (
 
 	"github.com/triagedesk/triage"
 	"github.com/triagedesk/triage/datasets"
+	"github.com/triagedesk/triage/llm"
+	"github.com/triagedesk/triage/redact"
 	"github.com/triagedesk/triage/retrieve"
 	"github.com/triagedesk/triage/retrieve/memstore"
 	"github.com/triagedesk/triage/retrieve/pgstore"
-	"github.com/triagedesk/triage/suggest/redact"
 )
 
 // storeFlags choose the case store and the embedder.
@@ -99,11 +100,10 @@ func (a *app) openIndex(ctx context.Context, f *storeFlags, corpus []string) (*r
 	if err != nil {
 		return fail(err)
 	}
-	ix, err := retrieve.NewIndex(ctx, s, emb)
+	ix, err := retrieve.NewIndex(ctx, s, emb, redact.Redactor{})
 	if err != nil {
 		return fail(err)
 	}
-	ix.Redact = func(text string) string { return redact.Text(text).Text }
 	if seed {
 		start := time.Now()
 		if err := ix.Add(ctx, seedCases, nil); err != nil {
@@ -120,7 +120,7 @@ func (a *app) embedder(ctx context.Context, s retrieve.Store, f *storeFlags, cor
 		if m, err := s.Meta(ctx); err == nil {
 			dims = m.Dimensions
 		}
-		return retrieve.NewOpenAI(retrieve.OpenAIOptions{BaseURL: f.baseURL, APIKey: f.apiKey, Model: f.embedModel, Dimensions: dims})
+		return llm.NewEmbedder(llm.EmbedderOptions{BaseURL: f.baseURL, APIKey: f.apiKey, Model: f.embedModel, Dimensions: dims})
 	}
 	lex, err := datasets.LoadLexicon()
 	if err != nil {
@@ -184,7 +184,7 @@ leaves one row per id.`,
 			took := time.Since(start)
 			total, _ := ix.Store.Count(ctx)
 			fmt.Fprintf(a.stdout, "ingested %d cases into %s in %.2fs (%.0f rows/s); %d cases stored, embedder %s\n",
-				len(cases), desc, took.Seconds(), float64(len(cases))/took.Seconds(), total, ix.Embedder.Version())
+				len(cases), desc, took.Seconds(), float64(len(cases))/took.Seconds(), total, ix.EmbedderVersion())
 			return nil
 		},
 	}

@@ -16,6 +16,7 @@ import (
 	"github.com/triagedesk/triage"
 	"github.com/triagedesk/triage/datasets"
 	"github.com/triagedesk/triage/eval"
+	"github.com/triagedesk/triage/redact"
 	"github.com/triagedesk/triage/retrieve"
 	"github.com/triagedesk/triage/retrieve/memstore"
 	"github.com/triagedesk/triage/retrieve/pgstore"
@@ -99,23 +100,22 @@ func (a *app) evalRetrieval(ctx context.Context, f *storeFlags, pairsPath, out s
 	if err != nil {
 		return err
 	}
-	ix, err := retrieve.NewIndex(ctx, store, emb)
+	ix, err := retrieve.NewIndex(ctx, store, emb, redact.Redactor{})
 	if err != nil {
 		return err
 	}
 	start := time.Now()
-	vecs, err := emb.Embed(ctx, texts)
-	if err != nil {
+	docs := make([]triage.Case, len(ids))
+	for i := range ids {
+		docs[i] = triage.Case{Complaint: triage.Complaint{ID: ids[i], Text: texts[i]}}
+	}
+	if err := ix.Add(ctx, docs, nil); err != nil {
 		return err
 	}
-	recs := make([]retrieve.Record, len(ids))
-	for i := range ids {
-		recs[i] = retrieve.Record{Case: triage.Case{Complaint: triage.Complaint{ID: ids[i], Text: texts[i]}}, Vector: vecs[i]}
-	}
-	for s := 0; s < len(recs); s += 1000 {
-		if err := store.Upsert(ctx, recs[s:min(s+1000, len(recs))]); err != nil {
-			return err
-		}
+	// The exact reference scores the same (redacted) vectors the index holds.
+	vecs, err := ix.Embed(ctx, texts)
+	if err != nil {
+		return err
 	}
 	ingest := time.Since(start)
 	index := searcherFunc(func(ctx context.Context, text string, k int) ([]string, error) {
@@ -130,7 +130,7 @@ func (a *app) evalRetrieval(ctx context.Context, f *storeFlags, pairsPath, out s
 		return out, nil
 	})
 	exact := searcherFunc(func(ctx context.Context, text string, k int) ([]string, error) {
-		q, err := emb.Embed(ctx, []string{text})
+		q, err := ix.Embed(ctx, []string{text})
 		if err != nil {
 			return nil, err
 		}
@@ -140,7 +140,7 @@ func (a *app) evalRetrieval(ctx context.Context, f *storeFlags, pairsPath, out s
 	if err != nil {
 		return err
 	}
-	r.Store, r.Embedder, r.Documents, r.IngestSeconds = storeDesc, emb.Version(), len(ids), float64(int(ingest.Seconds()*100))/100
+	r.Store, r.Embedder, r.Documents, r.IngestSeconds = storeDesc, ix.EmbedderVersion(), len(ids), float64(int(ingest.Seconds()*100))/100
 	r.Command = "triage " + strings.Join(a.args, " ")
 	r.CreatedAt = time.Now().UTC().Format(time.RFC3339)
 	if out != "" {

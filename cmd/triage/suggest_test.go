@@ -11,8 +11,8 @@ import (
 	"github.com/triagedesk/triage/datasets"
 	"github.com/triagedesk/triage/eval"
 	"github.com/triagedesk/triage/llm/llmtest"
+	"github.com/triagedesk/triage/redact"
 	"github.com/triagedesk/triage/suggest"
-	"github.com/triagedesk/triage/suggest/redact"
 )
 
 func decodeDraft(t *testing.T, r cliResult) suggest.Draft {

@@ -79,6 +79,13 @@ var notPII = []string{
 	"注文", "주문", "pedido", "commande", "bestellnummer", "bestellung", "заказ", "sipariş", "đơn hàng", "คำสั่งซื้อ", "pesanan", "طلب",
 }
 
+// Redactor is the product's redactor: Redact replaces personal data with
+// placeholders, as Text does. The zero value is ready to use.
+type Redactor struct{}
+
+// Redact returns text with personal data replaced by placeholders.
+func (Redactor) Redact(text string) string { return Text(text).Text }
+
 // Text redacts personal data in s.
 func Text(s string) Redaction {
 	r := Redaction{Text: s, Values: map[string]string{}}

@@ -1,4 +1,4 @@
-package retrieve
+package llm
 
 import (
 	"context"
@@ -8,13 +8,12 @@ import (
 	"time"
 
 	openai "github.com/sashabaranov/go-openai"
-
-	"github.com/triagedesk/triage/llm"
+	"github.com/triagedesk/triage"
 )
 
-// OpenAIOptions configure an embedder behind any OpenAI-compatible
+// EmbedderOptions configure an embedder behind any OpenAI-compatible
 // endpoint (OpenAI, vLLM, Ollama, llama.cpp's server).
-type OpenAIOptions struct {
+type EmbedderOptions struct {
 	BaseURL string // OPENAI_BASE_URL, e.g. http://localhost:11434/v1
 	APIKey  string // OPENAI_API_KEY (may be empty for local servers)
 	Model   string // TRIAGE_EMBED_MODEL
@@ -31,15 +30,21 @@ type OpenAIOptions struct {
 	HTTPClient *http.Client
 }
 
-// OpenAI embeds through an OpenAI-compatible /embeddings endpoint.
-type OpenAI struct {
+// ErrDimension: the endpoint returned vectors of another size than the
+// store holds.
+var ErrDimension = triage.NewError(triage.EINVALID, "embedding dimension mismatch")
+
+// Embedder embeds through an OpenAI-compatible /embeddings endpoint. It
+// implements retrieve.Embedder; callers hand it only redacted text (the
+// retrieve.Index does).
+type Embedder struct {
 	client *openai.Client
-	opt    OpenAIOptions
+	opt    EmbedderOptions
 	dims   int
 }
 
-// NewOpenAI returns the embedder; it does no I/O.
-func NewOpenAI(opt OpenAIOptions) (*OpenAI, error) {
+// NewEmbedder returns the embedder; it does no I/O.
+func NewEmbedder(opt EmbedderOptions) (*Embedder, error) {
 	if opt.Model == "" {
 		return nil, errors.New("openai embedder: no model (set TRIAGE_EMBED_MODEL)")
 	}
@@ -59,18 +64,18 @@ func NewOpenAI(opt OpenAIOptions) (*OpenAI, error) {
 	if opt.HTTPClient != nil {
 		cfg.HTTPClient = opt.HTTPClient
 	}
-	return &OpenAI{client: openai.NewClientWithConfig(cfg), opt: opt, dims: opt.Dimensions}, nil
+	return &Embedder{client: openai.NewClientWithConfig(cfg), opt: opt, dims: opt.Dimensions}, nil
 }
 
 // Version names the model: vectors from different models never mix.
-func (e *OpenAI) Version() string { return "openai/" + e.opt.Model }
+func (e *Embedder) Version() string { return "openai/" + e.opt.Model }
 
 // Dimensions is the vector size (0 until known).
-func (e *OpenAI) Dimensions() int { return e.dims }
+func (e *Embedder) Dimensions() int { return e.dims }
 
 // Embed sends texts in batches, bounded by ctx, retrying 429 and 5xx
 // responses with exponential backoff.
-func (e *OpenAI) Embed(ctx context.Context, texts []string) ([][]float32, error) {
+func (e *Embedder) Embed(ctx context.Context, texts []string) ([][]float32, error) {
 	out := make([][]float32, 0, len(texts))
 	for start := 0; start < len(texts); start += e.opt.BatchSize {
 		batch := texts[start:min(start+e.opt.BatchSize, len(texts))]
@@ -83,13 +88,13 @@ func (e *OpenAI) Embed(ctx context.Context, texts []string) ([][]float32, error)
 	return out, nil
 }
 
-func (e *OpenAI) embedBatch(ctx context.Context, batch []string) ([][]float32, error) {
+func (e *Embedder) embedBatch(ctx context.Context, batch []string) ([][]float32, error) {
 	req := openai.EmbeddingRequestStrings{Input: batch, Model: openai.EmbeddingModel(e.opt.Model), EncodingFormat: openai.EmbeddingEncodingFormatFloat}
 	var resp openai.EmbeddingResponse
 	var err error
 	for attempt := 0; ; attempt++ {
 		resp, err = e.client.CreateEmbeddings(ctx, req)
-		if err == nil || attempt >= e.opt.Retries || !llm.Retryable(err) {
+		if err == nil || attempt >= e.opt.Retries || !Retryable(err) {
 			break
 		}
 		wait := e.opt.Backoff << attempt
