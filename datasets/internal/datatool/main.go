@@ -7,7 +7,12 @@
 //	go run ./datasets/internal/datatool card
 //
 // Input rows may omit id and queue; both are filled in (queue from the
-// taxonomy). Run from the repository root.
+// taxonomy). Rows read from the dataset files themselves (the complaint
+// splits and the cases file) keep their ids. Any other row keeps its id
+// only if no dataset file and no earlier row uses it; otherwise, or when
+// it has none, it gets the next free id of its kind and language: one
+// more than the highest cmp-<lang>-NNNN (or case-<lang>-NNNN) in use.
+// Run from the repository root.
 package main
 
 import (
@@ -20,7 +25,10 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
+	"strconv"
+	"strings"
 
 	"github.com/triagedesk/triage"
 	"github.com/triagedesk/triage/datasets"
@@ -64,12 +72,17 @@ func runSplit(args []string) error {
 	if err != nil {
 		return err
 	}
-	rows, err := readStaging[triage.Complaint](fs.Args(), tax, func(c *triage.Complaint) *triage.Complaint { return c })
+	base := func(c *triage.Complaint) *triage.Complaint { return c }
+	known := datasetFiles(*dir, datasets.CasesFile)
+	staged, err := readStaging(fs.Args(), known, tax, base)
 	if err != nil {
 		return err
 	}
-	rows = dropDuplicates(rows, func(c triage.Complaint) string { return c.Text }, nil)
-	assignIDs(rows, "cmp", func(c *triage.Complaint) *triage.Complaint { return c })
+	staged = dropDuplicates(staged, func(r stagedRow[triage.Complaint]) string { return r.row.Text }, nil)
+	rows, err := assignIDs(staged, known, "cmp", base)
+	if err != nil {
+		return err
+	}
 	for _, c := range rows {
 		if _, err := datasets.ReadComplaints(bytes.NewReader(mustJSON(c)), "row "+c.ID, tax); err != nil {
 			return err
@@ -147,7 +160,9 @@ func runCases(args []string) error {
 	if err != nil {
 		return err
 	}
-	rows, err := readStaging[triage.Case](fs.Args(), tax, func(c *triage.Case) *triage.Complaint { return &c.Complaint })
+	base := func(c *triage.Case) *triage.Complaint { return &c.Complaint }
+	known := datasetFiles(filepath.Dir(datasets.ComplaintsFile(datasets.Train)), *outPath)
+	staged, err := readStaging(fs.Args(), known, tax, base)
 	if err != nil {
 		return err
 	}
@@ -161,8 +176,11 @@ func runCases(args []string) error {
 			complaints = append(complaints, c.Text)
 		}
 	}
-	rows = dropDuplicates(rows, func(c triage.Case) string { return c.Text }, complaints)
-	assignIDs(rows, "case", func(c *triage.Case) *triage.Complaint { return &c.Complaint })
+	staged = dropDuplicates(staged, func(r stagedRow[triage.Case]) string { return r.row.Text }, complaints)
+	rows, err := assignIDs(staged, known, "case", base)
+	if err != nil {
+		return err
+	}
 	var bad []error
 	for _, c := range rows {
 		if _, err := datasets.ReadCases(bytes.NewReader(mustJSON(c)), "case "+c.ID, tax); err != nil {
@@ -196,15 +214,25 @@ func runCard(args []string) error {
 	return os.WriteFile(*path, []byte(updated), 0o644)
 }
 
+// stagedRow is an input row and whether it was read from one of the
+// dataset files (and so already owns its id).
+type stagedRow[T any] struct {
+	row   T
+	owned bool
+}
+
 // readStaging reads rows that may lack id and queue, fills the queue from
-// the taxonomy and reports file:line for unreadable rows.
-func readStaging[T any](files []string, tax *triage.Taxonomy, base func(*T) *triage.Complaint) ([]T, error) {
-	var rows []T
+// the taxonomy and reports file:line for unreadable rows. Rows from the
+// dataset files among known come first, in argument order, then the
+// others, so that deduplication keeps the copy that already has an id.
+func readStaging[T any](files, known []string, tax *triage.Taxonomy, base func(*T) *triage.Complaint) ([]stagedRow[T], error) {
+	var rows []stagedRow[T]
 	for _, f := range files {
 		data, err := os.ReadFile(f)
 		if err != nil {
 			return nil, err
 		}
+		owned := isOneOf(f, known)
 		for i, line := range bytes.Split(data, []byte("\n")) {
 			if len(bytes.TrimSpace(line)) == 0 {
 				continue
@@ -220,10 +248,68 @@ func readStaging[T any](files []string, tax *triage.Taxonomy, base func(*T) *tri
 			} else {
 				return nil, fmt.Errorf("%s:%d: unknown scenario %q", f, i+1, c.Scenario)
 			}
-			rows = append(rows, r)
+			rows = append(rows, stagedRow[T]{r, owned})
 		}
 	}
+	slices.SortStableFunc(rows, func(a, b stagedRow[T]) int {
+		switch {
+		case a.owned == b.owned:
+			return 0
+		case a.owned:
+			return -1
+		}
+		return 1
+	})
 	return rows, nil
+}
+
+// datasetFiles lists the files whose rows already have ids: the complaint
+// splits in complaintsDir and the cases file.
+func datasetFiles(complaintsDir, casesFile string) []string {
+	var files []string
+	for _, s := range datasets.Splits {
+		files = append(files, filepath.Join(complaintsDir, string(s)+".jsonl"))
+	}
+	return append(files, casesFile)
+}
+
+// isOneOf reports whether path names the same file as one of files.
+func isOneOf(path string, files []string) bool {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return false
+	}
+	for _, f := range files {
+		if gi, err := os.Stat(f); err == nil && os.SameFile(fi, gi) {
+			return true
+		}
+	}
+	return false
+}
+
+// usedIDs returns the ids of the rows in files; a file that does not exist
+// has none.
+func usedIDs(files []string) (map[string]bool, error) {
+	used := map[string]bool{}
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if errors.Is(err, os.ErrNotExist) {
+			continue
+		} else if err != nil {
+			return nil, err
+		}
+		for i, line := range bytes.Split(data, []byte("\n")) {
+			if len(bytes.TrimSpace(line)) == 0 {
+				continue
+			}
+			var r struct{ ID string }
+			if err := json.Unmarshal(line, &r); err != nil {
+				return nil, fmt.Errorf("%s:%d: %w", f, i+1, err)
+			}
+			used[r.ID] = true
+		}
+	}
+	return used, nil
 }
 
 // dropDuplicates removes rows that near-duplicate an earlier row or any of
@@ -251,15 +337,66 @@ func dropDuplicates[T any](rows []T, text func(T) string, against []string) []T 
 	return out
 }
 
-func assignIDs[T any](rows []T, prefix string, base func(*T) *triage.Complaint) {
-	next := map[string]int{}
-	for i := range rows {
+// assignIDs returns the rows with every id unique and none taken from
+// another row. A row from a dataset file keeps its id unless an earlier
+// row has it; any other row keeps its id only if no row and no file in
+// known uses it. The rest get, in order, the next free id of their
+// language: prefix-lang-NNNN, one more than the highest in use.
+func assignIDs[T any](staged []stagedRow[T], known []string, prefix string, base func(*T) *triage.Complaint) ([]T, error) {
+	onDisk, err := usedIDs(known)
+	if err != nil {
+		return nil, err
+	}
+	rows := make([]T, len(staged))
+	taken := map[string]bool{}
+	var fresh []*triage.Complaint
+	for i, r := range staged {
+		rows[i] = r.row
 		c := base(&rows[i])
-		if c.ID == "" {
-			next[c.Lang]++
-			c.ID = fmt.Sprintf("%s-%s-%04d", prefix, c.Lang, next[c.Lang])
+		c.ID = strings.TrimSpace(c.ID)
+		if c.ID == "" || taken[c.ID] || (!r.owned && onDisk[c.ID]) {
+			fresh = append(fresh, c)
+			continue
+		}
+		taken[c.ID] = true
+	}
+	// The highest number in use per language, on disk or kept above.
+	high := map[string]int{}
+	for _, ids := range []map[string]bool{onDisk, taken} {
+		for id := range ids {
+			if lang, n, ok := parseID(prefix, id); ok {
+				high[lang] = max(high[lang], n)
+			}
 		}
 	}
+	for _, c := range fresh {
+		for {
+			high[c.Lang]++
+			c.ID = fmt.Sprintf("%s-%s-%04d", prefix, c.Lang, high[c.Lang])
+			if !taken[c.ID] && !onDisk[c.ID] {
+				break
+			}
+		}
+		taken[c.ID] = true
+	}
+	return rows, nil
+}
+
+// parseID splits an id of the form prefix-lang-NNNN.
+func parseID(prefix, id string) (lang string, n int, ok bool) {
+	rest, ok := strings.CutPrefix(id, prefix+"-")
+	if !ok {
+		return "", 0, false
+	}
+	lang, num, ok := strings.Cut(rest, "-")
+	if !ok || num == "" {
+		return "", 0, false
+	}
+	n, err := strconv.Atoi(num)
+	if err != nil || n < 0 || num[0] == '+' {
+		return "", 0, false
+	}
+	return lang, n, true
 }
 
 func hash(seed, id string) uint64 {
