@@ -9,6 +9,11 @@ import (
 // TaxonomyVersion is the taxonomy file format this version understands.
 const TaxonomyVersion = 1
 
+// OutOfScope is the label for texts outside every scenario. A model
+// trained with it predicts it like any label; the classifier then routes
+// the text to review instead of a queue.
+const OutOfScope = "oos"
+
 // Text is a short text in several languages, keyed by ISO 639-1 code.
 type Text map[string]string
 

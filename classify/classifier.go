@@ -8,10 +8,9 @@ import (
 	"github.com/triagedesk/triage"
 )
 
-// OutOfScope is the label for texts outside every scenario. A model
-// trained with it predicts it like any label; the classifier then routes
-// the text to review instead of a queue.
-const OutOfScope = "oos"
+// OutOfScope is the label for texts outside every scenario (see
+// triage.OutOfScope).
+const OutOfScope = triage.OutOfScope
 
 // Review reasons, stable codes for the intake gateway to branch on.
 const (

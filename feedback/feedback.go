@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/triagedesk/triage"
-	"github.com/triagedesk/triage/classify"
 )
 
 // ErrInvalid: an entry that cannot be stored as it is.
@@ -53,7 +52,7 @@ func (e Entry) Validate(tax *triage.Taxonomy) error {
 	if err := triage.CheckText(e.Text); err != nil {
 		return fmt.Errorf("%w: text: %w", ErrInvalid, err)
 	}
-	if e.Scenario != "" && e.Scenario != classify.OutOfScope {
+	if e.Scenario != "" && e.Scenario != triage.OutOfScope {
 		if _, ok := tax.Scenario(e.Scenario); !ok {
 			return fmt.Errorf("%w: %w %q", ErrInvalid, triage.ErrUnknownScenario, e.Scenario)
 		}

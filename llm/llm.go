@@ -11,21 +11,18 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"strings"
 	"time"
 
 	openai "github.com/sashabaranov/go-openai"
+	"github.com/triagedesk/triage/chat"
 )
 
-// Errors callers branch on; all are wrapped with context.
+// Errors callers branch on (defined in package chat); all are wrapped
+// with context.
 var (
-	// ErrEmpty: the endpoint answered without any content.
-	ErrEmpty = errors.New("empty response")
-	// ErrIncomplete: the answer stopped before the model finished (a
-	// stream cut mid-way, or the token limit reached).
-	ErrIncomplete = errors.New("incomplete response")
-	// ErrMalformed: the response could not be decoded.
-	ErrMalformed = errors.New("malformed response")
+	ErrEmpty      = chat.ErrEmpty
+	ErrIncomplete = chat.ErrIncomplete
+	ErrMalformed  = chat.ErrMalformed
 )
 
 // Defaults for Options.
@@ -46,37 +43,6 @@ type Options struct {
 	Backoff time.Duration
 	// HTTPClient overrides the transport (tests, proxies).
 	HTTPClient *http.Client
-}
-
-// Role is who speaks a message.
-type Role string
-
-// The roles of a chat.
-const (
-	System    Role = openai.ChatMessageRoleSystem
-	User      Role = openai.ChatMessageRoleUser
-	Assistant Role = openai.ChatMessageRoleAssistant
-)
-
-// Message is one turn of a chat.
-type Message struct {
-	Role    Role
-	Content string
-}
-
-// Schema asks for an answer that is one JSON object matching a JSON
-// Schema (response_format json_schema, strict).
-type Schema struct {
-	Name   string
-	Schema json.RawMessage
-}
-
-// Request is one chat completion.
-type Request struct {
-	Messages    []Message
-	Temperature float32
-	MaxTokens   int     // 0: the server's default
-	Schema      *Schema // nil: free text
 }
 
 // Client calls one chat model at one endpoint. It is safe for concurrent
@@ -111,7 +77,7 @@ func New(opt Options) (*Client, error) {
 // Model is the model name, as sent to the endpoint.
 func (c *Client) Model() string { return c.opt.Model }
 
-func (c *Client) request(r Request, stream bool) openai.ChatCompletionRequest {
+func (c *Client) request(r chat.Request, stream bool) openai.ChatCompletionRequest {
 	req := openai.ChatCompletionRequest{
 		Model:       c.opt.Model,
 		Temperature: r.Temperature,
@@ -134,7 +100,7 @@ func (c *Client) request(r Request, stream bool) openai.ChatCompletionRequest {
 }
 
 // Complete returns the whole answer.
-func (c *Client) Complete(ctx context.Context, r Request) (string, error) {
+func (c *Client) Complete(ctx context.Context, r chat.Request) (string, error) {
 	ctx, cancel := context.WithTimeout(ctx, c.opt.Timeout)
 	defer cancel()
 	var resp openai.ChatCompletionResponse
@@ -156,7 +122,7 @@ func (c *Client) Complete(ctx context.Context, r Request) (string, error) {
 }
 
 // JSON asks for an answer matching r.Schema and decodes it into out.
-func (c *Client) JSON(ctx context.Context, r Request, out any) error {
+func (c *Client) JSON(ctx context.Context, r chat.Request, out any) error {
 	if r.Schema == nil {
 		return errors.New("llm: JSON needs a schema")
 	}
@@ -174,7 +140,7 @@ func (c *Client) JSON(ctx context.Context, r Request, out any) error {
 // the whole answer. An error from fn stops the stream and is returned.
 // Only opening the stream is retried: once text has reached fn, a failure
 // is returned as it is.
-func (c *Client) Stream(ctx context.Context, r Request, fn func(delta string) error) (string, error) {
+func (c *Client) Stream(ctx context.Context, r chat.Request, fn func(delta string) error) (string, error) {
 	ctx, cancel := context.WithTimeout(ctx, c.opt.Timeout)
 	defer cancel()
 	var stream *openai.ChatCompletionStream
@@ -251,10 +217,6 @@ func (c *Client) wrap(err error) error {
 	}
 	return fmt.Errorf("llm: %s: %w", c.opt.Model, err)
 }
-
-// Fence keeps untrusted text placed between <<<NAME and NAME>>> markers
-// in a prompt from closing them: it turns <<< and >>> into look-alikes.
-var Fence = strings.NewReplacer("<<<", "‹‹‹", ">>>", "›››").Replace
 
 // Retryable reports whether err is a rate limit or a server error, the
 // failures worth trying again.

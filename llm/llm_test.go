@@ -12,6 +12,7 @@ import (
 
 	openai "github.com/sashabaranov/go-openai"
 
+	"github.com/triagedesk/triage/chat"
 	"github.com/triagedesk/triage/llm"
 	"github.com/triagedesk/triage/llm/llmtest"
 )
@@ -25,7 +26,7 @@ func newClient(t *testing.T, srv *llmtest.Server, timeout time.Duration) *llm.Cl
 	return c
 }
 
-var req = llm.Request{Messages: []llm.Message{{Role: llm.System, Content: "rules"}, {Role: llm.User, Content: "hello"}}, Temperature: 0.2}
+var req = chat.Request{Messages: []chat.Message{{Role: chat.System, Content: "rules"}, {Role: chat.User, Content: "hello"}}, Temperature: 0.2}
 
 func TestNewNeedsModelAndEndpoint(t *testing.T) {
 	if _, err := llm.New(llm.Options{BaseURL: "http://x/v1"}); err == nil || !strings.Contains(err.Error(), "TRIAGE_CHAT_MODEL") {
@@ -171,7 +172,7 @@ func TestStreamStopsWhenFnFails(t *testing.T) {
 }
 
 func TestJSON(t *testing.T) {
-	schema := &llm.Schema{Name: "choice", Schema: json.RawMessage(`{"type":"object","properties":{"id":{"type":"string"}},"required":["id"],"additionalProperties":false}`)}
+	schema := &chat.Schema{Name: "choice", Schema: json.RawMessage(`{"type":"object","properties":{"id":{"type":"string"}},"required":["id"],"additionalProperties":false}`)}
 	tests := []struct {
 		name    string
 		reply   string

@@ -8,6 +8,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
+	"github.com/triagedesk/triage/chat"
 	"github.com/triagedesk/triage/llm"
 )
 
@@ -67,7 +68,7 @@ func (l *MeteredLLM) observe(kind string, start time.Time, err error) {
 }
 
 // Stream is llm.Client.Stream, measured.
-func (l *MeteredLLM) Stream(ctx context.Context, r llm.Request, fn func(string) error) (string, error) {
+func (l *MeteredLLM) Stream(ctx context.Context, r chat.Request, fn func(string) error) (string, error) {
 	start := time.Now()
 	out, err := l.Client.Stream(ctx, r, fn)
 	l.observe("draft", start, err)
@@ -75,7 +76,7 @@ func (l *MeteredLLM) Stream(ctx context.Context, r llm.Request, fn func(string) 
 }
 
 // JSON is llm.Client.JSON, measured.
-func (l *MeteredLLM) JSON(ctx context.Context, r llm.Request, out any) error {
+func (l *MeteredLLM) JSON(ctx context.Context, r chat.Request, out any) error {
 	start := time.Now()
 	err := l.Client.JSON(ctx, r, out)
 	l.observe("classify", start, err)

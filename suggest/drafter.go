@@ -8,11 +8,11 @@ import (
 	"strings"
 
 	"github.com/triagedesk/triage"
+	"github.com/triagedesk/triage/chat"
 	"github.com/triagedesk/triage/classify"
 	"github.com/triagedesk/triage/features"
-	"github.com/triagedesk/triage/llm"
-	"github.com/triagedesk/triage/retrieve"
 	"github.com/triagedesk/triage/redact"
+	"github.com/triagedesk/triage/retrieve"
 )
 
 // Generators named in Draft.Generator.
@@ -52,7 +52,7 @@ type Chunk struct {
 // Generator writes text from a chat; *llm.Client is one.
 type Generator interface {
 	Model() string
-	Stream(ctx context.Context, r llm.Request, fn func(delta string) error) (string, error)
+	Stream(ctx context.Context, r chat.Request, fn func(delta string) error) (string, error)
 }
 
 // Drafter drafts replies: with an LLM when one is configured, offline
@@ -150,7 +150,7 @@ func (d *Drafter) Stream(ctx context.Context, req Request, fn func(Chunk) error)
 		}
 		return nil
 	}
-	_, err = d.LLM.Stream(ctx, llm.Request{Messages: msgs, Temperature: 0.3, MaxTokens: 700}, func(delta string) error {
+	_, err = d.LLM.Stream(ctx, chat.Request{Messages: msgs, Temperature: 0.3, MaxTokens: 700}, func(delta string) error {
 		var done []string
 		done, pending = sentences(pending+delta, false)
 		return emitAll(done)

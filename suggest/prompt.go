@@ -7,7 +7,7 @@ import (
 	"text/template"
 
 	"github.com/triagedesk/triage"
-	"github.com/triagedesk/triage/llm"
+	"github.com/triagedesk/triage/chat"
 	"github.com/triagedesk/triage/retrieve"
 )
 
@@ -28,16 +28,16 @@ type promptCase struct {
 // Messages builds the chat for a draft: the system rules, then the
 // facts, the cases and the (already redacted) complaint between
 // delimiters.
-func Messages(f Facts, cases []retrieve.Result, complaint string) ([]llm.Message, error) {
+func Messages(f Facts, cases []retrieve.Result, complaint string) ([]chat.Message, error) {
 	data := struct {
 		Facts     Facts
 		Cases     []promptCase
 		Complaint string
-	}{Facts: f, Complaint: llm.Fence(complaint)}
+	}{Facts: f, Complaint: chat.Fence(complaint)}
 	for _, c := range cases {
 		data.Cases = append(data.Cases, promptCase{
 			ID: c.ID, Scenario: c.Scenario, Lang: c.Lang, Score: c.Score,
-			Resolution: llm.Fence(anonymous(c.Resolution)), Reply: llm.Fence(anonymous(c.Reply)),
+			Resolution: chat.Fence(anonymous(c.Resolution)), Reply: chat.Fence(anonymous(c.Reply)),
 		})
 	}
 	var sys, user bytes.Buffer
@@ -47,7 +47,7 @@ func Messages(f Facts, cases []retrieve.Result, complaint string) ([]llm.Message
 	if err := prompts.ExecuteTemplate(&user, "user.tmpl", data); err != nil {
 		return nil, fmt.Errorf("suggest: prompt: %w", err)
 	}
-	return []llm.Message{{Role: llm.System, Content: sys.String()}, {Role: llm.User, Content: user.String()}}, nil
+	return []chat.Message{{Role: chat.System, Content: sys.String()}, {Role: chat.User, Content: user.String()}}, nil
 }
 
 // anonymous turns another customer's numbered placeholders ([PHONE_1])

@@ -17,8 +17,8 @@ import (
 	"text/template"
 
 	"github.com/triagedesk/triage"
+	"github.com/triagedesk/triage/chat"
 	"github.com/triagedesk/triage/classify"
-	"github.com/triagedesk/triage/llm"
 	"github.com/triagedesk/triage/redact"
 )
 
@@ -47,7 +47,7 @@ func ParseMode(s string) (Mode, error) {
 // Chooser answers a chat with JSON; *llm.Client is one.
 type Chooser interface {
 	Model() string
-	JSON(ctx context.Context, r llm.Request, out any) error
+	JSON(ctx context.Context, r chat.Request, out any) error
 }
 
 // Other is the LLM's answer when no scenario fits.
@@ -61,7 +61,7 @@ type Classifier struct {
 	Logger *slog.Logger
 
 	system string
-	schema *llm.Schema
+	schema *chat.Schema
 	ids    []string
 }
 
@@ -100,7 +100,7 @@ func New(local *classify.Classifier, chooser Chooser, mode Mode, tax *triage.Tax
 		return nil, fmt.Errorf("cascade: schema: %w", err)
 	}
 	return &Classifier{Local: local, LLM: chooser, Mode: mode, Logger: logger,
-		system: sys.String(), schema: &llm.Schema{Name: "scenario", Schema: schema}, ids: ids}, nil
+		system: sys.String(), schema: &chat.Schema{Name: "scenario", Schema: schema}, ids: ids}, nil
 }
 
 // abstained: the model was unsure of the scenario (an undetermined
@@ -154,15 +154,15 @@ func (c *Classifier) Classify(ctx context.Context, text string) (classify.Result
 
 func (c *Classifier) choose(ctx context.Context, text string) (string, error) {
 	var user bytes.Buffer
-	complaint := llm.Fence(redact.Text(text).Text)
+	complaint := chat.Fence(redact.Text(text).Text)
 	if err := prompts.ExecuteTemplate(&user, "user.tmpl", map[string]string{"Complaint": complaint}); err != nil {
 		return "", fmt.Errorf("cascade: prompt: %w", err)
 	}
 	var answer struct {
 		Scenario string `json:"scenario"`
 	}
-	err := c.LLM.JSON(ctx, llm.Request{
-		Messages: []llm.Message{{Role: llm.System, Content: c.system}, {Role: llm.User, Content: user.String()}},
+	err := c.LLM.JSON(ctx, chat.Request{
+		Messages: []chat.Message{{Role: chat.System, Content: c.system}, {Role: chat.User, Content: user.String()}},
 		Schema:   c.schema,
 	}, &answer)
 	return strings.TrimSpace(answer.Scenario), err
