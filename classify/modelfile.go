@@ -12,6 +12,8 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+
+	"github.com/triagedesk/triage"
 )
 
 // A model file holds one or more models (the scenario model, then
@@ -29,9 +31,9 @@ const modelMagic = "TRIAGEM\n"
 
 // Errors for unusable model files.
 var (
-	ErrNotModel      = errors.New("not a triage model file")
-	ErrModelVersion  = errors.New("unsupported model format version")
-	ErrModelCorrupt  = errors.New("corrupt model file")
+	ErrNotModel      = triage.NewError(triage.EINVALID, "not a triage model file")
+	ErrModelVersion  = triage.NewError(triage.EINVALID, "unsupported model format version")
+	ErrModelCorrupt  = triage.NewError(triage.EINVALID, "corrupt model file")
 	maxHeaderBytes   = uint32(16 << 20)
 	maxModelFeatures = uint32(50_000_000)
 )

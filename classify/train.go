@@ -5,7 +5,6 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -80,10 +79,10 @@ func (o TrainOptions) withDefaults() TrainOptions {
 
 // Errors Train returns for unusable data.
 var (
-	ErrNoData     = errors.New("no training examples")
-	ErrFewLabels  = errors.New("training needs at least two labels")
-	ErrEmptyText  = errors.New("empty text")
-	ErrEmptyLabel = errors.New("empty label")
+	ErrNoData     = triage.NewError(triage.EINVALID, "no training examples")
+	ErrFewLabels  = triage.NewError(triage.EINVALID, "training needs at least two labels")
+	ErrEmptyText  = triage.NewError(triage.EINVALID, "empty text")
+	ErrEmptyLabel = triage.NewError(triage.EINVALID, "empty label")
 )
 
 var scratchPool = sync.Pool{New: func() any { return newScratch() }}

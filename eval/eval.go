@@ -6,10 +6,11 @@ package eval
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"sort"
 	"time"
+
+	"github.com/triagedesk/triage"
 )
 
 // OutOfScope is the label the harness treats as out of scope (CLINC150).
@@ -85,9 +86,9 @@ type Options struct {
 
 // Errors callers branch on.
 var (
-	ErrNoItems     = errors.New("no items to evaluate")
-	ErrFoldTooFew  = errors.New("too few examples for k-fold")
-	ErrBadArgument = errors.New("invalid argument")
+	ErrNoItems     = triage.NewError(triage.EINVALID, "no items to evaluate")
+	ErrFoldTooFew  = triage.NewError(triage.EINVALID, "too few examples for k-fold")
+	ErrBadArgument = triage.NewError(triage.EINVALID, "invalid argument")
 )
 
 // Run predicts every item in order and computes the report.

@@ -6,7 +6,6 @@ package feedback
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -16,7 +15,7 @@ import (
 )
 
 // ErrInvalid: an entry that cannot be stored as it is.
-var ErrInvalid = errors.New("invalid feedback")
+var ErrInvalid = triage.NewError(triage.EINVALID, "invalid feedback")
 
 // Entry is one agent's correction of a triaged ticket.
 type Entry struct {

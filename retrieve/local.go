@@ -7,7 +7,6 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"math"
 	"sort"
@@ -176,7 +175,7 @@ func (l *Local) MarshalBinary() ([]byte, error) {
 }
 
 // ErrEmbedderState is returned for unreadable embedder state.
-var ErrEmbedderState = errors.New("unreadable local embedder state")
+var ErrEmbedderState = triage.NewError(triage.EINVALID, "unreadable local embedder state")
 
 // UnmarshalLocal restores an embedder saved with MarshalBinary.
 func UnmarshalLocal(data []byte) (*Local, error) {

@@ -9,7 +9,6 @@ package retrieve
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 
@@ -73,12 +72,12 @@ type Store interface {
 
 // Errors callers branch on.
 var (
-	ErrNoCollection     = errors.New("collection not created")
-	ErrEmbedderMismatch = errors.New("collection was built with another embedder")
-	ErrDimension        = errors.New("vector dimension mismatch")
-	ErrEmptyQuery       = errors.New("empty query")
-	ErrInvalidRecord    = errors.New("invalid record")
-	ErrNotFound         = errors.New("case not found")
+	ErrNoCollection     = triage.NewError(triage.EUNAVAILABLE, "collection not created")
+	ErrEmbedderMismatch = triage.NewError(triage.ECONFLICT, "collection was built with another embedder")
+	ErrDimension        = triage.NewError(triage.EINVALID, "vector dimension mismatch")
+	ErrEmptyQuery       = triage.NewError(triage.EINVALID, "empty query")
+	ErrInvalidRecord    = triage.NewError(triage.EINVALID, "invalid record")
+	ErrNotFound         = triage.NewError(triage.ENOTFOUND, "case not found")
 )
 
 // MaxK bounds the number of results of one search.

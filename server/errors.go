@@ -1,112 +1,72 @@
 package server
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"net/http"
 
 	"github.com/gin-gonic/gin"
 
 	"github.com/triagedesk/triage"
-	"github.com/triagedesk/triage/feedback"
-	"github.com/triagedesk/triage/retrieve"
 )
 
-// Error codes: the one set every error response carries, mapped to an
-// HTTP status in exactly one place (status).
-const (
-	CodeInvalid       = "invalid"                // malformed or unacceptable input
-	CodeTooLarge      = "too_large"              // body or text over the limit
-	CodeMediaType     = "unsupported_media_type" // not JSON
-	CodeUnauthorized  = "unauthorized"           // no or unknown API key
-	CodeForbidden     = "forbidden"              // key lacks the scope
-	CodeNotFound      = "not_found"
-	CodeMethod        = "method_not_allowed"
-	CodeRateLimited   = "rate_limited"
-	CodeTimeout       = "timeout"
-	CodeUnavailable   = "unavailable" // a dependency is down
-	CodeInternal      = "internal"
-	codeClientClosed  = "client_closed"
-	statusClientClose = 499 // nginx's: the client went away
-)
+// statusClientClosed is nginx's status for a client that went away.
+const statusClientClosed = 499
 
-// Error is an error with a code and a message safe to show the caller.
-type Error struct {
-	Code    string
-	Message string
-	Err     error // the cause, logged, never shown
+// errorf makes a coded error with a formatted message.
+func errorf(code, format string, args ...any) *triage.Error {
+	return triage.Errorf(code, format, args...)
 }
 
-func (e *Error) Error() string {
-	if e.Err != nil {
-		return e.Code + ": " + e.Message + ": " + e.Err.Error()
-	}
-	return e.Code + ": " + e.Message
-}
-
-func (e *Error) Unwrap() error { return e.Err }
-
-// errorf makes an Error with a formatted message.
-func errorf(code, format string, args ...any) *Error {
-	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
-}
-
+// status is the one mapping from error codes to HTTP status.
 func status(code string) int {
 	switch code {
-	case CodeInvalid:
+	case triage.EINVALID:
 		return http.StatusBadRequest
-	case CodeTooLarge:
+	case triage.ETOOLARGE:
 		return http.StatusRequestEntityTooLarge
-	case CodeMediaType:
+	case triage.EMEDIATYPE:
 		return http.StatusUnsupportedMediaType
-	case CodeUnauthorized:
+	case triage.EUNAUTHORIZED:
 		return http.StatusUnauthorized
-	case CodeForbidden:
+	case triage.EFORBIDDEN:
 		return http.StatusForbidden
-	case CodeNotFound:
+	case triage.ENOTFOUND:
 		return http.StatusNotFound
-	case CodeMethod:
+	case triage.EMETHOD:
 		return http.StatusMethodNotAllowed
-	case CodeRateLimited:
+	case triage.ECONFLICT:
+		return http.StatusConflict
+	case triage.ERATELIMITED:
 		return http.StatusTooManyRequests
-	case CodeTimeout:
+	case triage.ETIMEOUT:
 		return http.StatusGatewayTimeout
-	case CodeUnavailable:
+	case triage.EUNAVAILABLE:
 		return http.StatusServiceUnavailable
-	case codeClientClosed:
-		return statusClientClose
+	case triage.ECANCELED:
+		return statusClientClosed
 	default:
 		return http.StatusInternalServerError
 	}
 }
 
-// classifyErr turns a domain error into an Error.
-func classifyErr(err error) *Error {
-	var e *Error
+// asError turns any error into a coded one: the codes come from the
+// packages that made the error (triage.ErrorCode); only net/http's body
+// limit is recognised here.
+func asError(err error) *triage.Error {
 	var maxBytes *http.MaxBytesError
-	switch {
-	case errors.As(err, &e):
-		return e
-	case errors.Is(err, triage.ErrTextTooLong):
-		return &Error{Code: CodeTooLarge, Message: err.Error()}
-	case errors.Is(err, triage.ErrEmptyText), errors.Is(err, triage.ErrInvalidUTF8),
-		errors.Is(err, triage.ErrUnknownScenario), errors.Is(err, triage.ErrUnknownCurrency), errors.Is(err, triage.ErrInvalidAmount),
-		errors.Is(err, retrieve.ErrInvalidRecord), errors.Is(err, retrieve.ErrEmptyQuery), errors.Is(err, feedback.ErrInvalid):
-		return &Error{Code: CodeInvalid, Message: err.Error()}
-	case errors.Is(err, retrieve.ErrNotFound):
-		return &Error{Code: CodeNotFound, Message: err.Error()}
-	case errors.As(err, &maxBytes):
-		return &Error{Code: CodeTooLarge, Message: fmt.Sprintf("body over %d bytes", maxBytes.Limit)}
-	case errors.Is(err, context.Canceled):
-		return &Error{Code: codeClientClosed, Message: "request cancelled", Err: err}
-	case errors.Is(err, context.DeadlineExceeded):
-		return &Error{Code: CodeTimeout, Message: "request timed out", Err: err}
-	case errors.Is(err, retrieve.ErrNoCollection):
-		return &Error{Code: CodeUnavailable, Message: "the case store has no collection yet", Err: err}
+	if errors.As(err, &maxBytes) {
+		return errorf(triage.ETOOLARGE, "body over %d bytes", maxBytes.Limit)
 	}
-	return &Error{Code: CodeInternal, Message: "internal error", Err: err}
+	code := triage.ErrorCode(err)
+	e := &triage.Error{Code: code, Message: triage.ErrorMessage(err), Err: err}
+	switch code {
+	case triage.ECANCELED:
+		e.Message = "request cancelled"
+	case triage.ETIMEOUT:
+		e.Message = "request timed out"
+	}
+	return e
 }
 
 type errorBody struct {
@@ -119,7 +79,7 @@ type errorBody struct {
 // fail writes err as {"error":{"code","message"}}; the access log
 // records it (once), with the cause of internal errors.
 func fail(c *gin.Context, err error) {
-	e := classifyErr(err)
+	e := asError(err)
 	var body errorBody
 	body.Error.Code, body.Error.Message = e.Code, e.Message
 	c.Error(e) //nolint:errcheck // recorded for the access log

@@ -2,6 +2,7 @@ package server
 
 import (
 	"bytes"
+	"context"
 	_ "embed"
 	"encoding/json"
 	"errors"
@@ -16,6 +17,7 @@ import (
 	"github.com/triagedesk/triage"
 	"github.com/triagedesk/triage/classify"
 	"github.com/triagedesk/triage/feedback"
+	"github.com/triagedesk/triage/pipeline"
 	"github.com/triagedesk/triage/retrieve"
 	"github.com/triagedesk/triage/suggest"
 )
@@ -25,17 +27,17 @@ import (
 // unknown fields, one value.
 func decode(c *gin.Context, v any) error {
 	if !isJSON(c.ContentType()) {
-		return errorf(CodeMediaType, "Content-Type must be application/json, not %q", c.ContentType())
+		return errorf(triage.EMEDIATYPE, "Content-Type must be application/json, not %q", c.ContentType())
 	}
 	body, err := io.ReadAll(c.Request.Body)
 	if err != nil {
 		return err // a MaxBytesError becomes 413
 	}
 	if len(bytes.TrimSpace(body)) == 0 {
-		return errorf(CodeInvalid, "empty body: send a JSON object")
+		return errorf(triage.EINVALID, "empty body: send a JSON object")
 	}
 	if !utf8.Valid(body) {
-		return errorf(CodeInvalid, "body is not valid UTF-8")
+		return errorf(triage.EINVALID, "body is not valid UTF-8")
 	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
@@ -44,15 +46,15 @@ func decode(c *gin.Context, v any) error {
 		var typ *json.UnmarshalTypeError
 		switch {
 		case errors.As(err, &syn):
-			return errorf(CodeInvalid, "malformed JSON at byte %d: %v", syn.Offset, err)
+			return errorf(triage.EINVALID, "malformed JSON at byte %d: %v", syn.Offset, err)
 		case errors.As(err, &typ):
-			return errorf(CodeInvalid, "field %q: expected %s, got %s", typ.Field, typ.Type, typ.Value)
+			return errorf(triage.EINVALID, "field %q: expected %s, got %s", typ.Field, typ.Type, typ.Value)
 		default:
-			return errorf(CodeInvalid, "invalid JSON: %v", err)
+			return errorf(triage.EINVALID, "invalid JSON: %v", err)
 		}
 	}
 	if dec.More() {
-		return errorf(CodeInvalid, "more than one JSON value in the body")
+		return errorf(triage.EINVALID, "more than one JSON value in the body")
 	}
 	return nil
 }
@@ -63,7 +65,7 @@ func (s *Server) checkText(text string) error {
 		return err
 	}
 	if len(text) > s.MaxTextBytes {
-		return &Error{Code: CodeTooLarge, Message: fmt.Sprintf("text is %d bytes, the limit is %d", len(text), s.MaxTextBytes)}
+		return &triage.Error{Code: triage.ETOOLARGE, Message: fmt.Sprintf("text is %d bytes, the limit is %d", len(text), s.MaxTextBytes)}
 	}
 	return nil
 }
@@ -80,23 +82,31 @@ func (s *Server) check(r classifyRequest) error {
 		return err
 	}
 	if r.Channel != "" && !s.Taxonomy.HasChannel(r.Channel) {
-		return errorf(CodeInvalid, "unknown channel %q (want one of %s)", r.Channel, strings.Join(s.Taxonomy.Channels, ", "))
+		return errorf(triage.EINVALID, "unknown channel %q (want one of %s)", r.Channel, strings.Join(s.Taxonomy.Channels, ", "))
 	}
 	if len(r.TicketID) > 200 {
-		return errorf(CodeInvalid, "ticket_id longer than 200 bytes")
+		return errorf(triage.EINVALID, "ticket_id longer than 200 bytes")
 	}
 	return nil
 }
 
-// classifyText runs the classifier and counts the result.
-func (s *Server) classifyText(c *gin.Context, r classifyRequest) (classify.Result, error) {
-	res, err := s.Classifier.Classify(c.Request.Context(), r.Text)
+// counted is the server's classifier, counting every result.
+type counted struct{ s *Server }
+
+func (c counted) Classify(ctx context.Context, text string) (classify.Result, error) {
+	res, err := c.s.Classifier.Classify(ctx, text)
 	if err != nil {
 		return res, err
 	}
-	res.ID = r.TicketID
-	s.metrics.classifications.WithLabelValues(res.Scenario.Label, res.Language.Code, boolLabel(res.NeedsReview)).Inc()
+	c.s.metrics.classifications.WithLabelValues(res.Scenario.Label, res.Language.Code, boolLabel(res.NeedsReview)).Inc()
 	return res, nil
+}
+
+// classifyText runs the classifier and counts the result.
+func (s *Server) classifyText(c *gin.Context, r classifyRequest) (classify.Result, error) {
+	res, err := counted{s}.Classify(c.Request.Context(), r.Text)
+	res.ID = r.TicketID
+	return res, err
 }
 
 func (s *Server) classify(c *gin.Context) {
@@ -133,11 +143,11 @@ func (s *Server) checkDraft(r draftRequest) error {
 	}
 	switch {
 	case r.K < 0 || r.K > 10:
-		return errorf(CodeInvalid, "k must be 1..10")
+		return errorf(triage.EINVALID, "k must be 1..10")
 	case r.DelayDays < 0 || r.DelayDays > 3650:
-		return errorf(CodeInvalid, "delay_days must be 0..3650")
+		return errorf(triage.EINVALID, "delay_days must be 0..3650")
 	case r.Loss != nil && (r.Loss.Amount <= 0 || r.Loss.Currency == ""):
-		return errorf(CodeInvalid, "loss needs a positive amount and a currency")
+		return errorf(triage.EINVALID, "loss needs a positive amount and a currency")
 	}
 	return nil
 }
@@ -162,28 +172,12 @@ func (s *Server) draftInput(c *gin.Context) (suggest.Request, bool) {
 	return sreq, true
 }
 
-// prepare classifies and retrieves for a draft.
+// prepare classifies and retrieves for a draft: the one triage flow.
 func (s *Server) prepare(c *gin.Context, r draftRequest) (suggest.Request, error) {
-	res, err := s.classifyText(c, r.classifyRequest)
-	if err != nil {
-		return suggest.Request{}, err
-	}
-	k := r.K
-	if k == 0 {
-		k = s.SimilarCases
-	}
-	var filter retrieve.Filter
-	if !res.NeedsReview && res.Scenario.Label != classify.OutOfScope {
-		filter.Scenario = res.Scenario.Label
-	}
-	cases, err := s.Index.Search(c.Request.Context(), r.Text, k, filter)
-	if errors.Is(err, retrieve.ErrNoCollection) {
-		cases, err = nil, nil // no cases stored yet: a draft without evidence
-	}
-	if err != nil {
-		return suggest.Request{}, err
-	}
-	return suggest.Request{Text: r.Text, Result: res, Cases: cases, Loss: r.Loss, DelayDays: r.DelayDays, Currency: r.Currency}, nil
+	p := pipeline.Pipeline{Classifier: counted{s}, Cases: s.Index, Drafter: s.Drafter, SimilarCases: s.SimilarCases}
+	req, err := p.Prepare(c.Request.Context(), pipeline.Request{Text: r.Text, K: r.K, Loss: r.Loss, DelayDays: r.DelayDays, Currency: r.Currency})
+	req.Result.ID = r.TicketID
+	return req, err
 }
 
 // caseView is a case as the API shows it.
@@ -246,7 +240,7 @@ func (s *Server) suggest(c *gin.Context) {
 	}
 	draft, err := s.Drafter.Stream(c.Request.Context(), sreq, func(ch suggest.Chunk) error { return send("chunk", ch) })
 	if err != nil {
-		e := classifyErr(err)
+		e := asError(err)
 		c.Error(e) //nolint:errcheck // for the access log
 		var body errorBody
 		body.Error.Code, body.Error.Message = e.Code, e.Message
@@ -268,21 +262,21 @@ func (s *Server) checkCase(i int, cs triage.Case) error {
 	at := fmt.Sprintf("cases[%d]", i)
 	switch {
 	case strings.TrimSpace(cs.ID) == "" || len(cs.ID) > 200:
-		return errorf(CodeInvalid, "%s: id is required (at most 200 bytes)", at)
+		return errorf(triage.EINVALID, "%s: id is required (at most 200 bytes)", at)
 	case cs.Scenario != "" && !s.knownScenario(cs.Scenario):
-		return errorf(CodeInvalid, "%s: unknown scenario %q", at, cs.Scenario)
+		return errorf(triage.EINVALID, "%s: unknown scenario %q", at, cs.Scenario)
 	case cs.Severity < 0 || cs.Severity > 5:
-		return errorf(CodeInvalid, "%s: severity must be 1..5", at)
+		return errorf(triage.EINVALID, "%s: severity must be 1..5", at)
 	case cs.Queue != "" && !s.knownQueue(cs.Queue):
-		return errorf(CodeInvalid, "%s: unknown queue %q", at, cs.Queue)
+		return errorf(triage.EINVALID, "%s: unknown queue %q", at, cs.Queue)
 	case len(cs.Resolution) > triage.MaxTextBytes || len(cs.Reply) > triage.MaxTextBytes:
-		return errorf(CodeTooLarge, "%s: resolution or reply over %d bytes", at, triage.MaxTextBytes)
+		return errorf(triage.ETOOLARGE, "%s: resolution or reply over %d bytes", at, triage.MaxTextBytes)
 	case !utf8.ValidString(cs.Resolution) || !utf8.ValidString(cs.Reply):
-		return errorf(CodeInvalid, "%s: resolution or reply is not valid UTF-8", at)
+		return errorf(triage.EINVALID, "%s: resolution or reply is not valid UTF-8", at)
 	}
 	if err := s.checkText(cs.Text); err != nil {
-		e := classifyErr(err)
-		return &Error{Code: e.Code, Message: at + ": text: " + e.Message}
+		e := asError(err)
+		return &triage.Error{Code: e.Code, Message: at + ": text: " + e.Message}
 	}
 	return nil
 }
@@ -298,10 +292,10 @@ func (s *Server) upsertCases(c *gin.Context) {
 	}
 	switch {
 	case len(req.Cases) == 0:
-		fail(c, errorf(CodeInvalid, `no cases: send {"cases":[…]}`))
+		fail(c, errorf(triage.EINVALID, `no cases: send {"cases":[…]}`))
 		return
 	case len(req.Cases) > MaxBatch:
-		fail(c, errorf(CodeTooLarge, "%d cases in one request; the limit is %d", len(req.Cases), MaxBatch))
+		fail(c, errorf(triage.ETOOLARGE, "%d cases in one request; the limit is %d", len(req.Cases), MaxBatch))
 		return
 	}
 	seen := map[string]bool{}
@@ -311,7 +305,7 @@ func (s *Server) upsertCases(c *gin.Context) {
 			return
 		}
 		if seen[cs.ID] {
-			fail(c, errorf(CodeInvalid, "cases[%d]: id %q appears twice in the batch", i, cs.ID))
+			fail(c, errorf(triage.EINVALID, "cases[%d]: id %q appears twice in the batch", i, cs.ID))
 			return
 		}
 		seen[cs.ID] = true
@@ -362,11 +356,11 @@ func (s *Server) searchCases(c *gin.Context) {
 		req.K = 5
 	}
 	if req.K < 0 || req.K > retrieve.MaxK {
-		fail(c, errorf(CodeInvalid, "k must be 1..%d", retrieve.MaxK))
+		fail(c, errorf(triage.EINVALID, "k must be 1..%d", retrieve.MaxK))
 		return
 	}
 	if req.Scenario != "" && !s.knownScenario(req.Scenario) {
-		fail(c, errorf(CodeInvalid, "unknown scenario %q", req.Scenario))
+		fail(c, errorf(triage.EINVALID, "unknown scenario %q", req.Scenario))
 		return
 	}
 	res, err := s.Index.Search(c.Request.Context(), req.Text, req.K, retrieve.Filter{Scenario: req.Scenario, Lang: req.Lang})
@@ -387,7 +381,7 @@ func (s *Server) addFeedback(c *gin.Context) {
 		return
 	}
 	if len(e.Text) > s.MaxTextBytes {
-		fail(c, errorf(CodeTooLarge, "text is %d bytes, the limit is %d", len(e.Text), s.MaxTextBytes))
+		fail(c, errorf(triage.ETOOLARGE, "text is %d bytes, the limit is %d", len(e.Text), s.MaxTextBytes))
 		return
 	}
 	if err := e.Validate(s.Taxonomy); err != nil {
@@ -396,7 +390,7 @@ func (s *Server) addFeedback(c *gin.Context) {
 	}
 	e.CreatedAt = s.Now().UTC()
 	if err := s.Feedback.Add(c.Request.Context(), e); err != nil {
-		fail(c, &Error{Code: CodeUnavailable, Message: "feedback could not be stored; retry", Err: err})
+		fail(c, &triage.Error{Code: triage.EUNAVAILABLE, Message: "feedback could not be stored; retry", Err: err})
 		return
 	}
 	c.JSON(http.StatusCreated, gin.H{"status": "stored", "ticket_id": e.TicketID})
@@ -410,12 +404,12 @@ func (s *Server) healthz(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status":
 
 func (s *Server) readyz(c *gin.Context) {
 	if s.Classifier == nil {
-		fail(c, errorf(CodeUnavailable, "model not loaded"))
+		fail(c, errorf(triage.EUNAVAILABLE, "model not loaded"))
 		return
 	}
 	if s.Ready != nil {
 		if err := s.Ready(c.Request.Context()); err != nil {
-			fail(c, &Error{Code: CodeUnavailable, Message: "not ready: " + err.Error(), Err: err})
+			fail(c, &triage.Error{Code: triage.EUNAVAILABLE, Message: "not ready: " + err.Error(), Err: err})
 			return
 		}
 	}

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
+	"github.com/triagedesk/triage"
 	"golang.org/x/time/rate"
 )
 
@@ -130,14 +131,14 @@ func (s *Server) accessLog(c *gin.Context) {
 	}
 	level := slog.LevelInfo
 	if len(c.Errors) > 0 {
-		var e *Error
+		var e *triage.Error
 		if errors.As(c.Errors.Last().Err, &e) {
 			attrs = append(attrs, "code", e.Code)
 			if e.Err != nil {
 				attrs = append(attrs, "err", e.Err.Error())
 			}
 		}
-		if code >= 500 && code != statusClientClose {
+		if code >= 500 && code != statusClientClosed {
 			level = slog.LevelError
 		}
 	}
@@ -149,7 +150,7 @@ func (s *Server) accessLog(c *gin.Context) {
 
 // recovery turns a panic into a 500 error response.
 func recovery(c *gin.Context, v any) {
-	fail(c, &Error{Code: CodeInternal, Message: "internal error", Err: fmt.Errorf("panic: %v", v)})
+	fail(c, &triage.Error{Code: triage.EINTERNAL, Message: "internal error", Err: fmt.Errorf("panic: %v", v)})
 }
 
 // authorize checks the bearer key has scope (keys configured) and applies
@@ -164,17 +165,17 @@ func (s *Server) authorize(scope Scope) gin.HandlerFunc {
 		if len(s.Keys) > 0 {
 			secret, ok := strings.CutPrefix(c.GetHeader("Authorization"), "Bearer ")
 			if !ok || secret == "" {
-				fail(c, errorf(CodeUnauthorized, "missing API key: send Authorization: Bearer <key>"))
+				fail(c, errorf(triage.EUNAUTHORIZED, "missing API key: send Authorization: Bearer <key>"))
 				return
 			}
 			key, found := s.lookup(secret)
 			if !found {
-				fail(c, errorf(CodeUnauthorized, "unknown API key"))
+				fail(c, errorf(triage.EUNAUTHORIZED, "unknown API key"))
 				return
 			}
 			c.Set(ctxKey, key)
 			if key.Scope.rank() < scope.rank() {
-				fail(c, errorf(CodeForbidden, "this key's scope %q does not allow %s %s", key.Scope, c.Request.Method, c.FullPath()))
+				fail(c, errorf(triage.EFORBIDDEN, "this key's scope %q does not allow %s %s", key.Scope, c.Request.Method, c.FullPath()))
 				return
 			}
 			limiterKey = "key:" + key.ID()
@@ -182,7 +183,7 @@ func (s *Server) authorize(scope Scope) gin.HandlerFunc {
 		if s.RateLimit > 0 {
 			if ok, wait := s.allow(limiterKey); !ok {
 				c.Header("Retry-After", strconv.Itoa(int(math.Ceil(wait.Seconds()))))
-				fail(c, errorf(CodeRateLimited, "rate limit of %g requests/s exceeded; retry later", s.RateLimit))
+				fail(c, errorf(triage.ERATELIMITED, "rate limit of %g requests/s exceeded; retry later", s.RateLimit))
 				return
 			}
 		}

@@ -21,7 +21,7 @@ import (
 	"github.com/gin-gonic/gin"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"golang.org/x/time/rate"
-	"gopkg.in/yaml.v3"
+	"go.yaml.in/yaml/v3"
 
 	"github.com/triagedesk/triage"
 	"github.com/triagedesk/triage/classify"
@@ -150,10 +150,10 @@ func (s *Server) Handler() http.Handler {
 		e.ContextWithFallback = true
 		e.Use(requestID, s.accessLog, gin.CustomRecovery(recovery), s.bodyLimit)
 		e.NoRoute(func(c *gin.Context) {
-			fail(c, errorf(CodeNotFound, "no route %s %s", c.Request.Method, c.Request.URL.Path))
+			fail(c, errorf(triage.ENOTFOUND, "no route %s %s", c.Request.Method, c.Request.URL.Path))
 		})
 		e.NoMethod(func(c *gin.Context) {
-			fail(c, errorf(CodeMethod, "method %s not allowed on %s", c.Request.Method, c.Request.URL.Path))
+			fail(c, errorf(triage.EMETHOD, "method %s not allowed on %s", c.Request.Method, c.Request.URL.Path))
 		})
 		for _, r := range s.routes() {
 			timeout := s.RequestTimeout

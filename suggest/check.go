@@ -1,7 +1,6 @@
 package suggest
 
 import (
-	"errors"
 	"fmt"
 	"regexp"
 	"slices"
@@ -14,7 +13,7 @@ import (
 )
 
 // ErrUnsupportedPromise: a draft promised money the facts do not allow.
-var ErrUnsupportedPromise = errors.New("draft promises an amount outside the facts")
+var ErrUnsupportedPromise = triage.NewError(triage.EINVALID, "draft promises an amount outside the facts")
 
 var (
 	citationRe    = regexp.MustCompile(`\[case:([^\]\s]{1,128})\]`)
