@@ -20,6 +20,16 @@ type metrics struct {
 	classifications *prometheus.CounterVec
 	llmLatency      *prometheus.HistogramVec
 	llmErrors       *prometheus.CounterVec
+	build           *prometheus.GaugeVec
+}
+
+// BuildInfo is what the running binary was built from, exported as the
+// triage_build_info metric.
+type BuildInfo struct {
+	Version   string // module version
+	Commit    string // VCS revision
+	GoVersion string
+	Model     string // classifier model version
 }
 
 func newMetrics() *metrics {
@@ -43,7 +53,10 @@ func newMetrics() *metrics {
 			Name: "triage_llm_errors_total", Help: "Failed LLM calls by model and call kind.",
 		}, []string{"model", "kind"}),
 	}
-	m.registry.MustRegister(m.requests, m.latency, m.classifications, m.llmLatency, m.llmErrors,
+	m.build = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "triage_build_info", Help: "Always 1: the module version, commit, Go version and model version the server runs.",
+	}, []string{"version", "commit", "go_version", "model"})
+	m.registry.MustRegister(m.requests, m.latency, m.classifications, m.llmLatency, m.llmErrors, m.build,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }

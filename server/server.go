@@ -74,6 +74,8 @@ type Server struct {
 	Logger *slog.Logger
 	// Now is the clock (default time.Now).
 	Now func() time.Time
+	// Build is exported as triage_build_info.
+	Build BuildInfo
 
 	metrics      *metrics
 	limits       limiters
@@ -144,6 +146,7 @@ func (s *Server) routes() []route {
 // Handler returns the HTTP handler (built once).
 func (s *Server) Handler() http.Handler {
 	s.once.Do(func() {
+		s.metrics.build.WithLabelValues(s.Build.Version, s.Build.Commit, s.Build.GoVersion, s.Build.Model).Set(1)
 		gin.SetMode(gin.ReleaseMode)
 		e := gin.New()
 		e.HandleMethodNotAllowed = true

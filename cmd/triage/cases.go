@@ -1,12 +1,10 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
@@ -15,122 +13,11 @@ import (
 
 	"github.com/triagedesk/triage"
 	"github.com/triagedesk/triage/datasets"
-	"github.com/triagedesk/triage/llm"
-	"github.com/triagedesk/triage/redact"
+	"github.com/triagedesk/triage/internal/app"
 	"github.com/triagedesk/triage/retrieve"
-	"github.com/triagedesk/triage/retrieve/memstore"
-	"github.com/triagedesk/triage/retrieve/pgstore"
 )
 
-// storeFlags choose the case store and the embedder.
-type storeFlags struct {
-	databaseURL string // DATABASE_URL
-	collection  string
-	dataDir     string // TRIAGE_DATA_DIR
-	baseURL     string // OPENAI_BASE_URL
-	apiKey      string // OPENAI_API_KEY
-	embedModel  string // TRIAGE_EMBED_MODEL
-}
-
-func (a *app) addStoreFlags(cmd *cobra.Command, f *storeFlags) {
-	fl := cmd.Flags()
-	fl.StringVar(&f.databaseURL, "database-url", a.getenv("DATABASE_URL"), "PostgreSQL with pgvector (env DATABASE_URL; default: the embedded store)")
-	fl.StringVar(&f.collection, "collection", pgstore.DefaultCollection, "collection of cases")
-	if fl.Lookup("data-dir") == nil { // the model flags may have it already
-		fl.StringVar(&f.dataDir, "data-dir", a.getenv("TRIAGE_DATA_DIR"), "where the embedded store lives (env TRIAGE_DATA_DIR; default: the user cache directory)")
-	}
-	fl.StringVar(&f.embedModel, "embed-model", a.getenv("TRIAGE_EMBED_MODEL"), "embedding model at OPENAI_BASE_URL (env TRIAGE_EMBED_MODEL; default: the local embedder)")
-	f.baseURL, f.apiKey = a.getenv("OPENAI_BASE_URL"), a.getenv("OPENAI_API_KEY")
-}
-
-// openStore opens the configured store; close releases it.
-func (a *app) openStore(ctx context.Context, f *storeFlags) (s retrieve.Store, desc string, close func(), err error) {
-	if f.databaseURL != "" {
-		ps, err := pgstore.Open(ctx, f.databaseURL, pgstore.Options{Collection: f.collection, Logger: a.logger})
-		if err != nil {
-			return nil, "", nil, err
-		}
-		return ps, "postgres collection " + f.collection, ps.Close, nil
-	}
-	dir := f.dataDir
-	if dir == "" {
-		d, err := os.UserCacheDir()
-		if err != nil {
-			return nil, "", nil, fmt.Errorf("no data directory: set TRIAGE_DATA_DIR (%w)", err)
-		}
-		dir = filepath.Join(d, "triage")
-	}
-	name := "cases.gob"
-	if f.collection != pgstore.DefaultCollection {
-		name = "cases_" + f.collection + ".gob"
-	}
-	ms, err := memstore.Open(filepath.Join(dir, name))
-	if err != nil {
-		return nil, "", nil, err
-	}
-	return ms, "embedded store " + ms.Path(), func() {}, nil
-}
-
-// openIndex opens the store and binds the embedder. A new embedded
-// default store is first loaded with the embedded resolved cases; a new
-// local embedder is fitted on corpus (or on those cases).
-func (a *app) openIndex(ctx context.Context, f *storeFlags, corpus []string) (*retrieve.Index, string, func(), error) {
-	s, desc, closeFn, err := a.openStore(ctx, f)
-	if err != nil {
-		return nil, "", nil, err
-	}
-	fail := func(err error) (*retrieve.Index, string, func(), error) { closeFn(); return nil, "", nil, err }
-	_, metaErr := s.Meta(ctx)
-	seed := errors.Is(metaErr, retrieve.ErrNoCollection) && f.databaseURL == "" && f.collection == pgstore.DefaultCollection
-	var seedCases []triage.Case
-	if seed {
-		tax, err := datasets.LoadTaxonomy()
-		if err != nil {
-			return fail(err)
-		}
-		if seedCases, err = datasets.LoadCases(tax); err != nil {
-			return fail(err)
-		}
-		corpus = nil
-		for _, c := range seedCases {
-			corpus = append(corpus, c.Text)
-		}
-	}
-	emb, err := a.embedder(ctx, s, f, corpus)
-	if err != nil {
-		return fail(err)
-	}
-	ix, err := retrieve.NewIndex(ctx, s, emb, redact.Redactor{})
-	if err != nil {
-		return fail(err)
-	}
-	if seed {
-		start := time.Now()
-		if err := ix.Add(ctx, seedCases, nil); err != nil {
-			return fail(err)
-		}
-		a.logger.Info("loaded the embedded resolved cases into the store", "cases", len(seedCases), "store", desc, "took", time.Since(start).Round(time.Millisecond))
-	}
-	return ix, desc, closeFn, nil
-}
-
-func (a *app) embedder(ctx context.Context, s retrieve.Store, f *storeFlags, corpus []string) (retrieve.Embedder, error) {
-	if f.embedModel != "" {
-		dims := 0
-		if m, err := s.Meta(ctx); err == nil {
-			dims = m.Dimensions
-		}
-		return llm.NewEmbedder(llm.EmbedderOptions{BaseURL: f.baseURL, APIKey: f.apiKey, Model: f.embedModel, Dimensions: dims})
-	}
-	lex, err := datasets.LoadLexicon()
-	if err != nil {
-		return nil, err
-	}
-	return retrieve.LocalFor(ctx, s, corpus, retrieve.LocalOptions{Lexicon: lex.Concepts})
-}
-
-func (a *app) ingestCommand() *cobra.Command {
-	var f storeFlags
+func (a *tool) ingestCommand() *cobra.Command {
 	var data []string
 	cmd := &cobra.Command{
 		Use:   "ingest --data FILE [--data FILE…]",
@@ -163,19 +50,20 @@ leaves one row per id.`,
 				corpus[i] = c.Text
 			}
 			ctx := cmd.Context()
-			ix, desc, closeFn, err := a.openIndex(ctx, &f, corpus)
+			ap, err := a.open()
 			if err != nil {
 				return err
 			}
-			defer closeFn()
+			defer ap.Close()
+			if err := ap.OpenIndex(ctx, corpus); err != nil {
+				return err
+			}
+			ix, desc := ap.Index, ap.Cases
 			var progress func(int)
 			if isTerminal(a.stderr) {
 				bar := progressbar.NewOptions(len(cases), progressbar.OptionSetWriter(a.stderr), progressbar.OptionSetDescription("ingesting"),
 					progressbar.OptionShowCount(), progressbar.OptionShowIts(), progressbar.OptionClearOnFinish())
 				progress = func(n int) { bar.Set(n) }
-			}
-			if _, ok := ix.Store.(*memstore.Store); ok {
-				ix.BatchSize = 4096 // the embedded store rewrites its file per batch
 			}
 			start := time.Now()
 			if err := ix.Add(ctx, cases, progress); err != nil {
@@ -188,7 +76,7 @@ leaves one row per id.`,
 			return nil
 		},
 	}
-	a.addStoreFlags(cmd, &f)
+	a.cfg.Flags(cmd.Flags(), app.GroupCases, app.GroupClassifier, app.GroupLog)
 	cmd.Flags().StringArrayVar(&data, "data", nil, "JSONL or CSV of cases (repeatable)")
 	cmd.MarkFlagRequired("data")
 	return cmd
@@ -206,8 +94,7 @@ type searchResult struct {
 	Compensation *triage.Compensation `json:"compensation,omitempty"`
 }
 
-func (a *app) searchCommand() *cobra.Command {
-	var f storeFlags
+func (a *tool) searchCommand() *cobra.Command {
 	var k int
 	var filter retrieve.Filter
 	cmd := &cobra.Command{
@@ -224,12 +111,15 @@ func (a *app) searchCommand() *cobra.Command {
 				return err
 			}
 			ctx := cmd.Context()
-			ix, _, closeFn, err := a.openIndex(ctx, &f, nil)
+			ap, err := a.open()
 			if err != nil {
 				return err
 			}
-			defer closeFn()
-			res, err := ix.Search(ctx, args[0], k, filter)
+			defer ap.Close()
+			if err := ap.OpenIndex(ctx, nil); err != nil {
+				return err
+			}
+			res, err := ap.Index.Search(ctx, args[0], k, filter)
 			if err != nil {
 				return err
 			}
@@ -248,7 +138,7 @@ func (a *app) searchCommand() *cobra.Command {
 			return enc.Encode(out)
 		},
 	}
-	a.addStoreFlags(cmd, &f)
+	a.cfg.Flags(cmd.Flags(), app.GroupCases, app.GroupClassifier, app.GroupLog)
 	cmd.Flags().IntVar(&k, "k", 5, "number of results (1..100)")
 	cmd.Flags().StringVar(&filter.Scenario, "scenario", "", "only cases of this scenario")
 	cmd.Flags().StringVar(&filter.Lang, "lang", "", "only cases in this language")

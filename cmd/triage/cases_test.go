@@ -109,7 +109,7 @@ func TestIngestSearchErrors(t *testing.T) {
 		want string
 	}{
 		{[]string{"ingest", "--data", "testdata/cases_bad.jsonl"}, 1, "testdata/cases_bad.jsonl:2: schema violation: missing id"},
-		{[]string{"ingest"}, 1, "required flag"},
+		{[]string{"ingest"}, 2, "required flag"},
 		{[]string{"search"}, 2, "one TEXT"},
 		{[]string{"search", "--k", "0", "hello"}, 1, "k must be"},
 		{[]string{"search", "--k", "500", "hello"}, 1, "k must be"},

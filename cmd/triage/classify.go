@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -13,19 +14,20 @@ import (
 
 	"github.com/triagedesk/triage"
 	"github.com/triagedesk/triage/classify"
+	"github.com/triagedesk/triage/classify/cascade"
 	"github.com/triagedesk/triage/datasets"
+	"github.com/triagedesk/triage/internal/app"
 )
 
 var errNoInput = errors.New("no text: give TEXT or pipe it on stdin")
 
 type classifyFlags struct {
-	modelFlags
 	jsonl     bool
 	textField string
 	pretty    bool
 }
 
-func (a *app) classifyCommand() *cobra.Command {
+func (a *tool) classifyCommand() *cobra.Command {
 	var f classifyFlags
 	cmd := &cobra.Command{
 		Use:   "classify [--model MODEL] [TEXT]",
@@ -38,14 +40,14 @@ reported on stderr as stdin:LINE and skipped; the exit code is then 1.`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error { return a.classify(cmd, f, args) },
 	}
-	a.addModelFlags(cmd, &f.modelFlags)
+	a.cfg.Flags(cmd.Flags(), app.GroupClassifier, app.GroupLLM, app.GroupLog)
 	cmd.Flags().BoolVar(&f.jsonl, "jsonl", false, "read JSONL objects from stdin, write one result per line")
 	cmd.Flags().StringVar(&f.textField, "text-field", "text", "with --jsonl: the field holding the text")
 	cmd.Flags().BoolVar(&f.pretty, "pretty", false, "indent the JSON (default when stdout is a terminal)")
 	return cmd
 }
 
-func (a *app) classify(cmd *cobra.Command, f classifyFlags, args []string) error {
+func (a *tool) classify(cmd *cobra.Command, f classifyFlags, args []string) error {
 	if f.jsonl && len(args) > 0 {
 		return &usageError{errors.New("--jsonl reads stdin; do not also give TEXT")}
 	}
@@ -67,10 +69,15 @@ func (a *app) classify(cmd *cobra.Command, f classifyFlags, args []string) error
 			return err
 		}
 	}
-	c, err := a.classifier(cmd.Context(), &f.modelFlags)
+	ap, err := a.open()
 	if err != nil {
 		return err
 	}
+	defer ap.Close()
+	if err := ap.OpenClassifier(cmd.Context()); err != nil {
+		return err
+	}
+	c := ap.Classifier
 	out := bufio.NewWriter(a.stdout)
 	defer out.Flush()
 	enc := json.NewEncoder(out)
@@ -79,18 +86,18 @@ func (a *app) classify(cmd *cobra.Command, f classifyFlags, args []string) error
 		if f.pretty || isTerminal(a.stdout) {
 			enc.SetIndent("", "  ")
 		}
-		res, err := c.Classify(text)
+		res, err := c.Classify(cmd.Context(), text)
 		if err != nil {
 			return err
 		}
 		return enc.Encode(res)
 	}
-	return a.classifyJSONL(c, f.textField, enc, out)
+	return a.classifyJSONL(cmd.Context(), c, f.textField, enc, out)
 }
 
 // classifyJSONL classifies each stdin line; bad lines are reported on
 // stderr and skipped, never dropped silently.
-func (a *app) classifyJSONL(c *classify.Classifier, textField string, enc *json.Encoder, out *bufio.Writer) error {
+func (a *tool) classifyJSONL(ctx context.Context, c *cascade.Classifier, textField string, enc *json.Encoder, out *bufio.Writer) error {
 	bad := 0
 	opt := datasets.TableOptions{TextField: textField, LabelOptional: true}
 	err := datasets.EachLine(a.stdin, "stdin", func(line int, data []byte, err error) error {
@@ -100,7 +107,7 @@ func (a *app) classifyJSONL(c *classify.Classifier, textField string, enc *json.
 		}
 		var res classify.Result
 		if err == nil {
-			res, err = c.Classify(row.Text)
+			res, err = c.Classify(ctx, row.Text)
 		}
 		if err != nil {
 			bad++

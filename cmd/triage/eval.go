@@ -24,11 +24,10 @@ import (
 	"github.com/triagedesk/triage/classify/cascade"
 	"github.com/triagedesk/triage/datasets"
 	"github.com/triagedesk/triage/eval"
+	"github.com/triagedesk/triage/internal/app"
 )
 
 type evalFlags struct {
-	modelFlags
-	chat       chatFlags
 	data       []string
 	train      []string
 	dev        string
@@ -41,7 +40,7 @@ type evalFlags struct {
 	maxDrop    float64
 }
 
-func (a *app) evalCommand() *cobra.Command {
+func (a *tool) evalCommand() *cobra.Command {
 	var f evalFlags
 	cmd := &cobra.Command{
 		Use:   "eval [--model MODEL | --train FILE | --folds K] [--data FILE] [--out DIR]",
@@ -70,8 +69,7 @@ is a terminal.`,
 			return a.evaluate(cmd.Context(), f)
 		},
 	}
-	a.addModelFlags(cmd, &f.modelFlags)
-	a.addChatFlags(cmd, &f.chat)
+	a.cfg.Flags(cmd.Flags(), app.GroupClassifier, app.GroupLLM, app.GroupLog)
 	cmd.AddCommand(a.evalRetrievalCommand())
 	fl := cmd.Flags()
 	fl.StringArrayVar(&f.data, "data", nil, "labelled JSONL or CSV to evaluate on (repeatable; default: the embedded test split, or all splits with --folds)")
@@ -87,7 +85,7 @@ is a terminal.`,
 	return cmd
 }
 
-func (a *app) compareReports(cmd *cobra.Command, args []string, maxDrop float64) error {
+func (a *tool) compareReports(cmd *cobra.Command, args []string, maxDrop float64) error {
 	if len(args) != 2 {
 		return &usageError{errors.New("--compare needs two report files: BASE.json NEW.json")}
 	}
@@ -110,9 +108,9 @@ func (a *app) compareReports(cmd *cobra.Command, args []string, maxDrop float64)
 }
 
 // evaluate runs one of the three modes and writes the reports.
-func (a *app) evaluate(ctx context.Context, f evalFlags) error {
+func (a *tool) evaluate(ctx context.Context, f evalFlags) error {
 	modes := 0
-	for _, on := range []bool{f.model != "", len(f.train) > 0, f.folds > 0} {
+	for _, on := range []bool{a.cfg.Model != "", len(f.train) > 0, f.folds > 0} {
 		if on {
 			modes++
 		}
@@ -120,15 +118,13 @@ func (a *app) evaluate(ctx context.Context, f evalFlags) error {
 	if modes > 1 {
 		return &usageError{errors.New("choose one of --model, --train and --folds")}
 	}
-	tax, err := datasets.LoadTaxonomy()
+	ap, err := a.open()
 	if err != nil {
 		return err
 	}
+	defer ap.Close()
+	tax := ap.Taxonomy
 	items, hashes, err := a.evalItems(f, tax)
-	if err != nil {
-		return err
-	}
-	gen, err := f.chat.llm()
 	if err != nil {
 		return err
 	}
@@ -140,7 +136,7 @@ func (a *app) evaluate(ctx context.Context, f evalFlags) error {
 	)
 	switch {
 	case f.folds > 0:
-		det, err := a.detector(&f.modelFlags)
+		det, err := ap.Detector()
 		if err != nil {
 			return err
 		}
@@ -149,7 +145,7 @@ func (a *app) evaluate(ctx context.Context, f evalFlags) error {
 			if err != nil {
 				return nil, nil, err
 			}
-			cl, err := a.cascade(a.pipeline(det, b, tax, &f.modelFlags), tax, f.chat.classifier, gen)
+			cl, err := ap.Cascade(app.Classifier(det, b, tax))
 			if err != nil {
 				return nil, nil, err
 			}
@@ -178,16 +174,19 @@ func (a *app) evaluate(ctx context.Context, f evalFlags) error {
 			if err != nil {
 				return err
 			}
-			det, err := a.detector(&f.modelFlags)
+			det, err := ap.Detector()
 			if err != nil {
 				return err
 			}
-			c = a.pipeline(det, b, tax, &f.modelFlags)
-		} else if c, err = a.classifier(ctx, &f.modelFlags); err != nil {
-			return err
+			c = app.Classifier(det, b, tax)
+		} else {
+			if err := ap.OpenClassifier(ctx); err != nil {
+				return err
+			}
+			c = ap.Model
 		}
 		opt.Labels = c.Model.Labels()
-		cl, err := a.cascade(c, tax, f.chat.classifier, gen)
+		cl, err := ap.Cascade(c)
 		if err != nil {
 			return err
 		}
@@ -199,9 +198,9 @@ func (a *app) evaluate(ctx context.Context, f evalFlags) error {
 	r.DataHashes = hashes
 	r.Command = "triage " + strings.Join(a.args, " ")
 	r.CreatedAt = time.Now().UTC().Format(time.RFC3339)
-	r.Classifier = f.chat.classifier
-	if f.chat.classifier != string(cascade.Local) {
-		r.Classifier += ":" + f.chat.model
+	r.Classifier = a.cfg.Classifier
+	if a.cfg.Classifier != string(cascade.Local) {
+		r.Classifier += ":" + a.cfg.ChatModel
 	}
 	if f.out != "" {
 		if err := eval.WriteDir(f.out, r, preds); err != nil {
@@ -228,7 +227,7 @@ func (p classifierPredictor) Predict(ctx context.Context, text string) (eval.Out
 
 // evalItems reads --data, or the embedded test split (all splits with
 // --folds), and returns the items and the sha256 of each source.
-func (a *app) evalItems(f evalFlags, tax *triage.Taxonomy) ([]eval.Item, map[string]string, error) {
+func (a *tool) evalItems(f evalFlags, tax *triage.Taxonomy) ([]eval.Item, map[string]string, error) {
 	hashes := map[string]string{}
 	var items []eval.Item
 	if len(f.data) == 0 {
@@ -293,18 +292,11 @@ func itemOf(r datasets.Row, tax *triage.Taxonomy) eval.Item {
 	return it
 }
 
-// trainItems trains a bundle on eval items (taxonomy items: both models).
+// trainItems trains a bundle on eval items (taxonomy items: both
+// models); without dev items it holds out 10% of train.
 func trainItems(train, dev []eval.Item, seed uint64, tax *triage.Taxonomy) (classify.Bundle, error) {
-	rows := func(items []eval.Item) []datasets.Row {
-		out := make([]datasets.Row, len(items))
-		for i, it := range items {
-			out[i] = datasets.Row{Line: i + 1, ID: it.ID, Text: it.Text, Label: it.Gold, Lang: it.Lang, Channel: it.Channel, Severity: it.Severity}
-		}
-		return out
-	}
-	tr, dv := rows(train), rows(dev)
-	if len(dv) == 0 {
-		tr, dv = holdOut(tr, 0.10, seed)
+	if len(dev) == 0 {
+		train, dev = holdOutItems(train, seed)
 	}
 	lex, err := datasets.LoadLexicon()
 	if err != nil {
@@ -312,18 +304,40 @@ func trainItems(train, dev []eval.Item, seed uint64, tax *triage.Taxonomy) (clas
 	}
 	opts := classify.DefaultTrainOptions
 	opts.Seed, opts.Lexicon = seed, lex.Concepts
-	if cs, ok := asComplaints(tr, tax); ok {
-		dcs, _ := asComplaints(dv, tax)
-		return classify.TrainTriage(cs, dcs, tax, opts)
-	}
-	if inTaxonomy(tr, tax) {
-		opts.TaxonomyHash = tax.Hash
-	}
-	m, err := classify.Train(examples(tr), examples(dv), opts)
-	return classify.Bundle{Scenario: m}, err
+	return classify.TrainLabelled(itemComplaints(train), itemComplaints(dev), tax, opts, true)
 }
 
-func (a *app) progress(total int) func(done, total int) {
+// holdOutItems holds out by the same key as triage train does for rows
+// (id and line, the line being the item's position).
+func holdOutItems(items []eval.Item, seed uint64) (train, dev []eval.Item) {
+	type numbered struct {
+		eval.Item
+		line int
+	}
+	ns := make([]numbered, len(items))
+	for i, it := range items {
+		ns[i] = numbered{it, i + 1}
+	}
+	tr, dv := classify.HoldOut(ns, 0.10, seed, func(n numbered) string { return n.Gold },
+		func(n numbered) string { return n.ID + "/" + strconv.Itoa(n.line) })
+	for _, n := range tr {
+		train = append(train, n.Item)
+	}
+	for _, n := range dv {
+		dev = append(dev, n.Item)
+	}
+	return train, dev
+}
+
+func itemComplaints(items []eval.Item) []triage.Complaint {
+	out := make([]triage.Complaint, len(items))
+	for i, it := range items {
+		out[i] = triage.Complaint{ID: it.ID, Text: it.Text, Lang: it.Lang, Scenario: it.Gold, Severity: it.Severity, Channel: it.Channel}
+	}
+	return out
+}
+
+func (a *tool) progress(total int) func(done, total int) {
 	if !isTerminal(a.stderr) || total < 200 {
 		return nil
 	}

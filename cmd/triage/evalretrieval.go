@@ -4,10 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"math"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 	"time"
 
@@ -16,14 +14,11 @@ import (
 	"github.com/triagedesk/triage"
 	"github.com/triagedesk/triage/datasets"
 	"github.com/triagedesk/triage/eval"
-	"github.com/triagedesk/triage/redact"
+	"github.com/triagedesk/triage/internal/app"
 	"github.com/triagedesk/triage/retrieve"
-	"github.com/triagedesk/triage/retrieve/memstore"
-	"github.com/triagedesk/triage/retrieve/pgstore"
 )
 
-func (a *app) evalRetrievalCommand() *cobra.Command {
-	var f storeFlags
+func (a *tool) evalRetrievalCommand() *cobra.Command {
 	var pairsPath, out string
 	cmd := &cobra.Command{
 		Use:   "retrieval --pairs FILE [--out DIR]",
@@ -36,10 +31,10 @@ answer is its own text_b. Reports recall@1/5/10, MRR and index_recall_at_10
 (the store's results against exact search over the same vectors).`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return a.evalRetrieval(cmd.Context(), &f, pairsPath, out)
+			return a.evalRetrieval(cmd.Context(), pairsPath, out)
 		},
 	}
-	a.addStoreFlags(cmd, &f)
+	a.cfg.Flags(cmd.Flags(), app.GroupCases, app.GroupLLM, app.GroupLog)
 	cmd.Flags().StringVar(&pairsPath, "pairs", "", "paraphrase pairs JSONL (text_a, text_b, label)")
 	cmd.Flags().StringVar(&out, "out", "", "directory for report.json")
 	cmd.MarkFlagRequired("pairs")
@@ -70,7 +65,7 @@ func readPairs(path string) ([]eval.Pair, error) {
 	return pairs, err
 }
 
-func (a *app) evalRetrieval(ctx context.Context, f *storeFlags, pairsPath, out string) error {
+func (a *tool) evalRetrieval(ctx context.Context, pairsPath, out string) error {
 	pairs, err := readPairs(pairsPath)
 	if err != nil {
 		return err
@@ -79,28 +74,19 @@ func (a *app) evalRetrieval(ctx context.Context, f *storeFlags, pairsPath, out s
 	if len(ids) == 0 {
 		return fmt.Errorf("%s: no positive pairs (label 1)", pairsPath)
 	}
-	// A temporary, isolated collection, removed afterwards.
-	var store retrieve.Store
-	storeDesc := "memory"
-	if f.databaseURL != "" {
-		name := fmt.Sprintf("eval_%d", time.Now().UnixNano()%1e12)
-		ps, err := pgstore.Open(ctx, f.databaseURL, pgstore.Options{Collection: name, Logger: a.logger})
-		if err != nil {
-			return err
-		}
-		defer ps.Close()
-		store, storeDesc = ps, "postgres"
-	} else {
-		ms, _ := memstore.Open("")
-		store = ms
-	}
-	defer store.Drop(context.WithoutCancel(ctx))
-
-	emb, err := a.embedder(ctx, store, f, texts)
+	ap, err := a.open()
 	if err != nil {
 		return err
 	}
-	ix, err := retrieve.NewIndex(ctx, store, emb, redact.Redactor{})
+	defer ap.Close()
+	// A temporary, isolated collection, removed afterwards.
+	store, storeDesc, err := ap.TempStore(ctx, "eval")
+	if err != nil {
+		return err
+	}
+	defer store.Drop(context.WithoutCancel(ctx))
+	// Every text is embedded through the index, which redacts it first.
+	ix, err := ap.IndexOn(ctx, store, texts)
 	if err != nil {
 		return err
 	}
@@ -116,6 +102,10 @@ func (a *app) evalRetrieval(ctx context.Context, f *storeFlags, pairsPath, out s
 	vecs, err := ix.Embed(ctx, texts)
 	if err != nil {
 		return err
+	}
+	recs := make([]retrieve.Record, len(ids))
+	for i := range ids {
+		recs[i] = retrieve.Record{Case: docs[i], Vector: vecs[i]}
 	}
 	ingest := time.Since(start)
 	index := searcherFunc(func(ctx context.Context, text string, k int) ([]string, error) {
@@ -134,7 +124,7 @@ func (a *app) evalRetrieval(ctx context.Context, f *storeFlags, pairsPath, out s
 		if err != nil {
 			return nil, err
 		}
-		return exactTop(q[0], ids, vecs, k), nil
+		return retrieve.ExactTopK(recs, q[0], k, retrieve.Filter{}), nil
 	})
 	r, err := eval.Retrieval(ctx, pairs, index, exact)
 	if err != nil {
@@ -160,36 +150,4 @@ type searcherFunc func(ctx context.Context, text string, k int) ([]string, error
 
 func (f searcherFunc) Search(ctx context.Context, text string, k int) ([]string, error) {
 	return f(ctx, text, k)
-}
-
-// exactTop scores every vector: the reference the index is measured against.
-func exactTop(q []float32, ids []string, vecs [][]float32, k int) []string {
-	type s struct {
-		i     int
-		score float64
-	}
-	all := make([]s, len(vecs))
-	var qn float64
-	for _, x := range q {
-		qn += float64(x) * float64(x)
-	}
-	for i, v := range vecs {
-		var d, vn float64
-		for j := range v {
-			d += float64(q[j]) * float64(v[j])
-			vn += float64(v[j]) * float64(v[j])
-		}
-		all[i] = s{i, d / math.Sqrt(qn*vn+1e-30)}
-	}
-	sort.Slice(all, func(a, b int) bool {
-		if all[a].score != all[b].score {
-			return all[a].score > all[b].score
-		}
-		return ids[all[a].i] < ids[all[b].i]
-	})
-	out := make([]string, 0, k)
-	for _, x := range all[:min(k, len(all))] {
-		out = append(out, ids[x.i])
-	}
-	return out
 }

@@ -10,9 +10,11 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 
 	"github.com/spf13/cobra"
+	"github.com/triagedesk/triage/internal/app"
 )
 
 // exitError carries a specific exit code (e.g. 3 for a failed
@@ -25,13 +27,16 @@ type exitError struct {
 func (e *exitError) Error() string { return e.err.Error() }
 func (e *exitError) Unwrap() error { return e.err }
 
-// app holds what every command shares: streams and the logger.
-type app struct {
+// tool holds what every command shares: streams, the logger and the one
+// configuration every command's flags are bound to.
+type tool struct {
 	stdin          io.Reader
 	stdout, stderr io.Writer
 	logger         *slog.Logger
+	level          *slog.LevelVar
 	getenv         func(string) string
 	args           []string // the command line, for reports
+	cfg            app.Config
 }
 
 func main() {
@@ -44,8 +49,8 @@ func main() {
 // run executes the CLI and returns the process exit code: 0 success,
 // 1 failure, 2 usage error, or a command's own code.
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) int {
-	a := &app{stdin: stdin, stdout: stdout, stderr: stderr, getenv: getenv, args: args}
-	a.logger = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: logLevel(getenv("TRIAGE_LOG_LEVEL"))}))
+	a := &tool{stdin: stdin, stdout: stdout, stderr: stderr, getenv: getenv, args: args, cfg: app.Defaults(), level: new(slog.LevelVar)}
+	a.logger = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: a.level}))
 	root := a.rootCommand()
 	root.SetArgs(args)
 	root.SetIn(stdin)
@@ -61,18 +66,10 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return ee.code
 	}
 	var ue *usageError
-	if errors.As(err, &ue) {
+	if errors.As(err, &ue) || strings.HasPrefix(err.Error(), "unknown command") {
 		return 2
 	}
 	return 1
-}
-
-func logLevel(s string) slog.Level {
-	var l slog.Level
-	if l.UnmarshalText([]byte(s)) != nil {
-		return slog.LevelInfo
-	}
-	return l
 }
 
 // usageError marks a bad command line (exit code 2).
@@ -80,7 +77,7 @@ type usageError struct{ err error }
 
 func (e *usageError) Error() string { return e.err.Error() }
 
-func (a *app) rootCommand() *cobra.Command {
+func (a *tool) rootCommand() *cobra.Command {
 	root := &cobra.Command{
 		Use:           "triage",
 		Short:         "AI-assisted complaint triage: classify, route, retrieve similar cases, draft replies",
@@ -88,6 +85,45 @@ func (a *app) rootCommand() *cobra.Command {
 		SilenceErrors: true,
 	}
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &usageError{err} })
-	root.AddCommand(a.trainCommand(), a.classifyCommand(), a.evalCommand(), a.ingestCommand(), a.searchCommand(), a.suggestCommand(), a.serveCommand(), a.feedbackCommand())
+	// Every command reads and checks the whole configuration first, so a
+	// bad variable stops any of them, naming it (exit code 2).
+	root.PersistentPreRunE = func(cmd *cobra.Command, _ []string) error {
+		if err := a.cfg.Load(a.getenv, cmd.Flags().Changed); err != nil {
+			return &usageError{err}
+		}
+		a.level.Set(a.cfg.Level())
+		return nil
+	}
+	root.AddCommand(a.trainCommand(), a.classifyCommand(), a.evalCommand(), a.ingestCommand(), a.searchCommand(), a.suggestCommand(),
+		a.serveCommand(), a.feedbackCommand(), a.configCommand(), a.versionCommand())
+	for _, c := range root.Commands() {
+		requiredFlagsAreUsage(c)
+	}
 	return root
+}
+
+// requiredFlagsAreUsage makes a missing required flag a usage error (exit
+// code 2), as cobra reports it from Execute without a hook of its own.
+func requiredFlagsAreUsage(cmd *cobra.Command) {
+	if cmd.RunE != nil {
+		pre := cmd.PreRunE
+		cmd.PreRunE = func(c *cobra.Command, args []string) error {
+			if err := c.ValidateRequiredFlags(); err != nil {
+				return &usageError{err}
+			}
+			if pre != nil {
+				return pre(c, args)
+			}
+			return nil
+		}
+	}
+	for _, sub := range cmd.Commands() {
+		requiredFlagsAreUsage(sub)
+	}
+}
+
+// open loads the taxonomy for a command; the caller opens the parts it
+// needs and closes the app.
+func (a *tool) open() (*app.App, error) {
+	return app.New(a.cfg, a.logger)
 }

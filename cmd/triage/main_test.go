@@ -107,8 +107,10 @@ func TestCLIErrors(t *testing.T) {
 		{"missing model", "", []string{"classify", "--model", filepath.Join(dir, "nope.model"), "hello"}, 1, "no such file"},
 		{"not a model", "", []string{"classify", "--model", notModel, "hello"}, 1, "not a triage model file"},
 		{"unknown flag", "", []string{"classify", "--frobnicate"}, 2, "unknown flag"},
+		{"unknown command", "", []string{"frobnicate"}, 2, "unknown command"},
+		{"bad flag value", "", []string{"classify", "--llm-timeout", "fast", "hi"}, 2, "--llm-timeout"},
 		{"text and jsonl", "", []string{"classify", "--jsonl", "hello"}, 2, "--jsonl reads stdin"},
-		{"train without data", "", []string{"train", "--out", filepath.Join(dir, "m")}, 1, "required flag"},
+		{"train without data", "", []string{"train", "--out", filepath.Join(dir, "m")}, 2, "required flag"},
 		{"unknown text field", "", []string{"train", "--data", "testdata/intents.csv", "--label-field", "intent", "--out", filepath.Join(dir, "m")}, 1, `testdata/intents.csv:2: missing field: no field "text"`},
 		{"broken JSONL", "", []string{"train", "--data", "testdata/batch.jsonl", "--out", filepath.Join(dir, "m")}, 1, "testdata/batch.jsonl:1:"},
 	}
@@ -150,5 +152,28 @@ func TestTrainOwnData(t *testing.T) {
 	// Labels outside the taxonomy: no severity or routing.
 	if res.Scenario.Label != "delivery" || res.Severity != nil || res.Queue != "" {
 		t.Errorf("result %s", r.stdout)
+	}
+}
+
+// Every command reads and checks the whole configuration: a bad value is
+// exit 2 naming the variable, whichever command runs.
+func TestEveryCommandIsStrict(t *testing.T) {
+	commands := [][]string{
+		{"classify", "hello"}, {"suggest", "hello"}, {"eval"}, {"train", "--data", "x", "--out", "y"},
+		{"ingest", "--data", "x"}, {"search", "hello"}, {"feedback", "export"}, {"serve"}, {"eval", "retrieval", "--pairs", "x"},
+	}
+	bad := []struct{ name, value string }{
+		{"TRIAGE_LLM_TIMEOUT", "fast"},
+		{"TRIAGE_CLASSIFIER", "cascade"},
+		{"TRIAGE_LANG_ACCURACY", "medium"},
+		{"TRIAGE_SIMILAR_CASES", "0"},
+	}
+	for _, args := range commands {
+		for _, b := range bad {
+			r := cli(t, "", map[string]string{b.name: b.value}, args...)
+			if r.code != 2 || !strings.Contains(r.stderr, b.name) {
+				t.Errorf("%v with %s=%s: exit %d, %q", args, b.name, b.value, r.code, r.stderr)
+			}
+		}
 	}
 }

@@ -2,9 +2,7 @@ package main
 
 import (
 	"fmt"
-	"hash/fnv"
 	"os"
-	"sort"
 	"strconv"
 
 	"github.com/spf13/cobra"
@@ -28,7 +26,7 @@ type trainFlags struct {
 	lexicon       string
 }
 
-func (a *app) trainCommand() *cobra.Command {
+func (a *tool) trainCommand() *cobra.Command {
 	var f trainFlags
 	cmd := &cobra.Command{
 		Use:   "train --data FILE [--data FILE…] [--dev FILE] --out MODEL",
@@ -67,7 +65,7 @@ func noArgs(cmd *cobra.Command, args []string) error {
 	return nil
 }
 
-func (a *app) train(cmd *cobra.Command, f trainFlags) error {
+func (a *tool) train(cmd *cobra.Command, f trainFlags) error {
 	opt := datasets.TableOptions{TextField: f.textField, LabelField: f.labelField}
 	var rows []datasets.Row
 	for _, path := range f.data {
@@ -87,7 +85,8 @@ func (a *app) train(cmd *cobra.Command, f trainFlags) error {
 			return err
 		}
 	} else {
-		rows, dev = holdOut(rows, 0.10, f.seed)
+		rows, dev = classify.HoldOut(rows, 0.10, f.seed, func(r datasets.Row) string { return r.Label },
+			func(r datasets.Row) string { return r.ID + "/" + strconv.Itoa(r.Line) })
 	}
 
 	opts := classify.DefaultTrainOptions
@@ -103,21 +102,9 @@ func (a *app) train(cmd *cobra.Command, f trainFlags) error {
 	if err != nil {
 		return err
 	}
-	var b classify.Bundle
-	if complaints, ok := asComplaints(rows, tax); ok && f.labelField == "scenario" {
-		devc, _ := asComplaints(dev, tax)
-		if b, err = classify.TrainTriage(complaints, devc, tax, opts); err != nil {
-			return err
-		}
-	} else {
-		if inTaxonomy(rows, tax) {
-			opts.TaxonomyHash = tax.Hash
-		}
-		m, err := classify.Train(examples(rows), examples(dev), opts)
-		if err != nil {
-			return err
-		}
-		b.Scenario = m
+	b, err := classify.TrainLabelled(rowComplaints(rows), rowComplaints(dev), tax, opts, f.labelField == "scenario")
+	if err != nil {
+		return err
 	}
 	if err := b.Save(f.out); err != nil {
 		return err
@@ -135,7 +122,7 @@ func (a *app) train(cmd *cobra.Command, f trainFlags) error {
 	return nil
 }
 
-func (a *app) lexicon(path string) (*triage.Lexicon, error) {
+func (a *tool) lexicon(path string) (*triage.Lexicon, error) {
 	if path == "" {
 		return datasets.LoadLexicon()
 	}
@@ -155,64 +142,12 @@ func readTable(path string, opt datasets.TableOptions) ([]datasets.Row, error) {
 	return datasets.ReadTable(f, path, opt)
 }
 
-func examples(rows []datasets.Row) []classify.Example {
-	out := make([]classify.Example, len(rows))
+// rowComplaints carries labelled rows as complaints (the label in
+// Scenario) for classify.TrainLabelled.
+func rowComplaints(rows []datasets.Row) []triage.Complaint {
+	out := make([]triage.Complaint, len(rows))
 	for i, r := range rows {
-		out[i] = classify.Example{Text: r.Text, Label: r.Label}
+		out[i] = triage.Complaint{ID: r.ID, Text: r.Text, Lang: r.Lang, Scenario: r.Label, Severity: r.Severity, Channel: r.Channel}
 	}
 	return out
-}
-
-// inTaxonomy reports whether every label is a taxonomy scenario (or oos).
-func inTaxonomy(rows []datasets.Row, tax *triage.Taxonomy) bool {
-	for _, r := range rows {
-		if _, ok := tax.Scenario(r.Label); !ok && r.Label != classify.OutOfScope {
-			return false
-		}
-	}
-	return len(rows) > 0
-}
-
-// asComplaints converts rows labelled with taxonomy scenarios and
-// severities into complaints; ok is false when any row is not.
-func asComplaints(rows []datasets.Row, tax *triage.Taxonomy) ([]triage.Complaint, bool) {
-	out := make([]triage.Complaint, 0, len(rows))
-	for _, r := range rows {
-		if _, ok := tax.Scenario(r.Label); !ok || r.Severity < 1 || r.Severity > 5 {
-			return nil, false
-		}
-		out = append(out, triage.Complaint{ID: r.ID, Text: r.Text, Lang: r.Lang, Scenario: r.Label, Severity: r.Severity, Channel: r.Channel})
-	}
-	return out, len(out) > 0
-}
-
-// holdOut splits off about frac of the rows of each label (at least one
-// when a label has three or more), chosen by a seeded hash of the id.
-func holdOut(rows []datasets.Row, frac float64, seed uint64) (train, dev []datasets.Row) {
-	byLabel := map[string][]datasets.Row{}
-	var labels []string
-	for _, r := range rows {
-		if _, ok := byLabel[r.Label]; !ok {
-			labels = append(labels, r.Label)
-		}
-		byLabel[r.Label] = append(byLabel[r.Label], r)
-	}
-	sort.Strings(labels)
-	for _, l := range labels {
-		rs := byLabel[l]
-		sort.SliceStable(rs, func(i, j int) bool { return idHash(seed, rs[i]) < idHash(seed, rs[j]) })
-		n := int(frac*float64(len(rs)) + 0.5)
-		if n == 0 && len(rs) >= 3 {
-			n = 1
-		}
-		dev = append(dev, rs[:n]...)
-		train = append(train, rs[n:]...)
-	}
-	return train, dev
-}
-
-func idHash(seed uint64, r datasets.Row) uint64 {
-	h := fnv.New64a()
-	h.Write([]byte(strconv.FormatUint(seed, 10) + "/" + r.ID + "/" + strconv.Itoa(r.Line)))
-	return h.Sum64()
 }

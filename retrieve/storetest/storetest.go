@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
-	"sort"
 	"testing"
 	"time"
 
@@ -49,40 +48,10 @@ func Records(n int, seed uint64) []retrieve.Record {
 	return out
 }
 
-// ExactTopK is the reference answer: brute-force cosine.
+// ExactTopK is the reference answer: brute-force cosine (see
+// retrieve.ExactTopK).
 func ExactTopK(recs []retrieve.Record, q []float32, k int, f retrieve.Filter) []string {
-	type s struct {
-		id    string
-		score float64
-	}
-	var all []s
-	for _, r := range recs {
-		if (f.Scenario != "" && r.Scenario != f.Scenario) || (f.Lang != "" && r.Lang != f.Lang) {
-			continue
-		}
-		all = append(all, s{r.ID, cosine(q, r.Vector)})
-	}
-	sort.Slice(all, func(i, j int) bool {
-		if all[i].score != all[j].score {
-			return all[i].score > all[j].score
-		}
-		return all[i].id < all[j].id
-	})
-	var ids []string
-	for i := 0; i < k && i < len(all); i++ {
-		ids = append(ids, all[i].id)
-	}
-	return ids
-}
-
-func cosine(a, b []float32) float64 {
-	var d, na, nb float64
-	for i := range a {
-		d += float64(a[i]) * float64(b[i])
-		na += float64(a[i]) * float64(a[i])
-		nb += float64(b[i]) * float64(b[i])
-	}
-	return d / math.Sqrt(na*nb)
+	return retrieve.ExactTopK(recs, q, k, f)
 }
 
 // Run exercises the contract.
