@@ -7,15 +7,20 @@
 // # Migrations
 //
 // The schema lives in migrations/*.sql (embedded) and is applied by
-// [Open] with github.com/pressly/goose/v3. Goose was chosen over
-// golang-migrate and tern because it is maintained, takes migrations from
-// an [fs.FS] (so from embed), runs on a plain database/sql handle (here
-// pgx's own stdlib driver, no second PostgreSQL driver), has a
-// per-instance Provider with no global state, and ships a session-level
-// advisory lock (lock.NewPostgresSessionLocker) so that replicas starting
-// at once apply each migration exactly once; golang-migrate needs its own
-// pgx v5 database driver and URL scheme, and tern is a thinner library
-// whose locking and versioning we would partly rebuild.
+// [Open] with github.com/pressly/goose/v3, chosen over golang-migrate and
+// tern: it is actively maintained; its Provider reads migrations from an
+// [fs.FS] (so from embed) and keeps no global state; it runs on a plain
+// database/sql handle, here from pgx's own stdlib package, so no second
+// PostgreSQL driver comes in; it applies each SQL migration in a
+// transaction, so a failed one leaves nothing half done (golang-migrate
+// instead marks the database "dirty" and refuses to go on until someone
+// forces a version by hand, and needs its own driver registry and URL
+// scheme); and it ships a session-level advisory lock
+// (lock.NewPostgresSessionLocker), so that replicas starting at once apply
+// each migration exactly once. tern is pgx-native and locks too, but it
+// is a smaller project with rarer releases, records only the current
+// version rather than each migration applied, and is not among the
+// modules this project's module proxy is known to serve.
 //
 // The versions are kept in triage_goose_db_version. The lock ID is the one
 // retrieve/pgstore's hand-written migrator used, so the two never run at
