@@ -18,4 +18,3 @@ type Concept struct {
 	ID    string              `json:"id" yaml:"id"`
 	Terms map[string][]string `json:"terms" yaml:"terms"`
 }
-

@@ -20,8 +20,8 @@ import (
 
 	"github.com/gin-gonic/gin"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
-	"golang.org/x/time/rate"
 	"go.yaml.in/yaml/v3"
+	"golang.org/x/time/rate"
 
 	"github.com/triagedesk/triage"
 	"github.com/triagedesk/triage/classify"

@@ -1,0 +1,134 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/url"
+	"os"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/triagedesk/triage/internal/testdb"
+)
+
+// databaseURL is the test database (testdb.URL).
+func databaseURL(t testing.TB) string { return testdb.URL(t) }
+
+var seq atomic.Int64
+
+// openDB opens url and closes it when the test ends.
+func openDB(t testing.TB, url string, opt Options) *DB {
+	t.Helper()
+	db, err := Open(context.Background(), url, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(db.Close)
+	return db
+}
+
+// fresh returns a collection with a unique name on db, dropped afterwards.
+func fresh(t *testing.T, db *DB) *CaseStore {
+	t.Helper()
+	s, err := db.Cases(context.Background(), fmt.Sprintf("t%d_%d", time.Now().UnixNano()%1e9, seq.Add(1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Drop(context.Background()) })
+	return s
+}
+
+// freshDatabase creates an empty database beside the test database (no
+// extension, no tables: a first deployment) and returns its URL; it is
+// dropped when the test ends.
+func freshDatabase(t *testing.T) string {
+	t.Helper()
+	base := databaseURL(t)
+	u, err := url.Parse(base)
+	if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
+		t.Fatalf("DATABASE_URL must be a postgres:// URL for the tests that need a database of their own (%v)", err)
+	}
+	name := fmt.Sprintf("triage_test_%d_%d", os.Getpid(), seq.Add(1))
+	ctx := context.Background()
+	admin := func(sql string) error {
+		conn, err := pgx.Connect(ctx, base)
+		if err != nil {
+			return err
+		}
+		defer conn.Close(ctx)
+		_, err = conn.Exec(ctx, sql)
+		return err
+	}
+	if err := admin("CREATE DATABASE " + name); err != nil {
+		t.Fatalf("create a test database (the role needs CREATEDB): %v", err)
+	}
+	t.Cleanup(func() {
+		if err := admin("DROP DATABASE IF EXISTS " + name + " WITH (FORCE)"); err != nil {
+			t.Logf("drop test database %s: %v", name, err)
+		}
+	})
+	u.Path = "/" + name
+	return u.String()
+}
+
+// proxy forwards TCP connections to a server until it is killed, which
+// closes the listener and every connection: the server seems to die.
+type proxy struct {
+	ln     net.Listener
+	target string
+	mu     sync.Mutex
+	conns  []net.Conn
+	closed bool
+}
+
+func startProxy(t *testing.T, target string) *proxy {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &proxy{ln: ln, target: target}
+	go p.serve()
+	t.Cleanup(p.kill)
+	return p
+}
+
+func (p *proxy) serve() {
+	for {
+		c, err := p.ln.Accept()
+		if err != nil {
+			return
+		}
+		d, err := net.Dial("tcp", p.target)
+		if err != nil {
+			c.Close()
+			continue
+		}
+		p.mu.Lock()
+		if p.closed {
+			c.Close()
+			d.Close()
+		} else {
+			p.conns = append(p.conns, c, d)
+		}
+		p.mu.Unlock()
+		go io.Copy(c, d)
+		go io.Copy(d, c)
+	}
+}
+
+func (p *proxy) kill() {
+	p.ln.Close()
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.closed = true
+	for _, c := range p.conns {
+		c.Close()
+	}
+}
