@@ -72,7 +72,7 @@ func (e Entry) Validate(tax *triage.Taxonomy) error {
 	return nil
 }
 
-// Store keeps entries. FileStore and pgfeedback.Store implement it;
+// Store keeps entries. FileStore and postgres.FeedbackStore implement it;
 // feedback/feedbacktest is the contract both pass.
 type Store interface {
 	// Add stores e durably before it returns.

@@ -96,7 +96,7 @@ func LocalFor(ctx context.Context, s Store, corpus []string, opts LocalOptions) 
 }
 
 // BulkLoader is a store with a faster path for loading many records into
-// an empty collection (pgstore builds its HNSW index once, afterwards).
+// an empty collection (the PostgreSQL store builds its HNSW index once, afterwards).
 type BulkLoader interface {
 	BulkLoad(ctx context.Context, recs []Record) error
 }

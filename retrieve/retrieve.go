@@ -2,7 +2,7 @@
 // Embedder turns text into vectors (a local multilingual lexical
 // embedding by default, or any OpenAI-compatible endpoint); a Store keeps
 // cases with their vectors and searches them (PostgreSQL + pgvector in
-// retrieve/pgstore, or in process in retrieve/memstore). Index ties the
+// the postgres package, or in process in retrieve/memstore). Index ties the
 // two together and makes sure queries and stored vectors always come from
 // the same embedder.
 package retrieve
@@ -44,7 +44,7 @@ type Meta struct {
 	EmbedderState []byte
 }
 
-// Store keeps cases and their vectors. Implementations: pgstore and
+// Store keeps cases and their vectors. Implementations: postgres.CaseStore and
 // memstore; retrieve/storetest is the contract suite both pass.
 type Store interface {
 	// Meta returns the collection's embedder record; ErrNoCollection

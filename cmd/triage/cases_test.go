@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/triagedesk/triage/internal/testdb"
-	"github.com/triagedesk/triage/retrieve/pgstore"
+	"github.com/triagedesk/triage/postgres"
 )
 
 type searchOut struct {
@@ -39,9 +39,11 @@ func testStores(t *testing.T, fn func(t *testing.T, env map[string]string)) {
 		url := testdb.URL(t)
 		col := fmt.Sprintf("cli%d", time.Now().UnixNano()%1e9)
 		t.Cleanup(func() {
-			if s, err := pgstore.Open(context.Background(), url, pgstore.Options{Collection: col}); err == nil {
-				s.Drop(context.Background())
-				s.Close()
+			if db, err := postgres.Open(context.Background(), url, postgres.Options{}); err == nil {
+				defer db.Close()
+				if s, err := db.Cases(context.Background(), col); err == nil {
+					s.Drop(context.Background())
+				}
 			}
 		})
 		fn(t, map[string]string{"TRIAGE_DATA_DIR": t.TempDir(), "DATABASE_URL": url, "TRIAGE_TEST_COLLECTION": col})

@@ -16,7 +16,7 @@ import (
 
 	"github.com/triagedesk/triage/internal/testdb"
 	"github.com/triagedesk/triage/llm/llmtest"
-	"github.com/triagedesk/triage/retrieve/pgstore"
+	"github.com/triagedesk/triage/postgres"
 )
 
 // proxy forwards TCP to target and can be cut and restored, to take the
@@ -186,9 +186,11 @@ func TestServePostgresReadiness(t *testing.T) {
 	proxied.Host = p.addr
 	col := fmt.Sprintf("serve%d", time.Now().UnixNano()%1e9)
 	t.Cleanup(func() {
-		if s, err := pgstore.Open(context.Background(), dbURL, pgstore.Options{Collection: col}); err == nil {
-			s.Drop(context.Background())
-			s.Close()
+		if db, err := postgres.Open(context.Background(), dbURL, postgres.Options{}); err == nil {
+			defer db.Close()
+			if s, err := db.Cases(context.Background(), col); err == nil {
+				s.Drop(context.Background())
+			}
 		}
 	})
 	env := map[string]string{"TRIAGE_DATA_DIR": t.TempDir(), "DATABASE_URL": proxied.String()}
