@@ -4,7 +4,7 @@ GO          ?= go
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 GOBIN       ?= $(shell $(GO) env GOPATH)/bin
 
-.PHONY: test deps lint vet unit generate fuzz baseline loadtest serve
+.PHONY: test deps lint vet unit generate fuzz baseline loadtest run serve
 
 ## test: everything CI checks — installs test dependencies (chromium), then
 ## formatting, vet, staticcheck, all tests and the eval regression gate
@@ -25,7 +25,7 @@ lint:
 unit:
 	./scripts/pg.sh run $(GO) test -count=1 ./...
 
-## generate: regenerate derived files (the dataset card's count tables)
+## generate: regenerate derived files (the dataset card's count tables, docs/configuration.md)
 generate:
 	$(GO) generate ./...
 
@@ -41,6 +41,8 @@ baseline:
 loadtest:
 	./scripts/loadtest.sh
 
-# Run the service on embedded defaults.
-serve:
-	go run ./cmd/triage serve
+## run: the service on embedded defaults (no database, no LLM key)
+run:
+	$(GO) run ./cmd/triage serve
+
+serve: run

@@ -10,25 +10,23 @@ import (
 	"testing"
 )
 
-// benchmarksDir finds ../shared/benchmarks (public labelled data, never
-// committed). In CI its absence is a failure, elsewhere a skip.
+// benchmarksDir is the folder of public benchmark sets named by
+// TRIAGE_BENCHMARKS (docs/benchmarks.md says how to get them; they are
+// never committed). CI sets it, and there a missing folder is a failure;
+// elsewhere an unset variable skips.
 func benchmarksDir(t testing.TB) string {
 	t.Helper()
-	if d := os.Getenv("TRIAGE_BENCHMARKS"); d != "" {
-		return d
-	}
-	dir, _ := filepath.Abs(".")
-	for ; dir != filepath.Dir(dir); dir = filepath.Dir(dir) {
-		p := filepath.Join(dir, "shared", "benchmarks")
-		if st, err := os.Stat(p); err == nil && st.IsDir() {
-			return p
+	d := os.Getenv("TRIAGE_BENCHMARKS")
+	if d == "" {
+		if os.Getenv("CI") != "" {
+			t.Fatal("TRIAGE_BENCHMARKS is not set; CI must have the public benchmarks (docs/benchmarks.md)")
 		}
+		t.Skip("public benchmarks not configured: set TRIAGE_BENCHMARKS (docs/benchmarks.md)")
 	}
-	if os.Getenv("CI") != "" {
-		t.Fatal("../shared/benchmarks not found; CI must have the public benchmarks")
+	if st, err := os.Stat(d); err != nil || !st.IsDir() {
+		t.Fatalf("TRIAGE_BENCHMARKS=%s is not a folder", d)
 	}
-	t.Skip("public benchmarks not found (set TRIAGE_BENCHMARKS)")
-	return ""
+	return d
 }
 
 type benchRow struct {

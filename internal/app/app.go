@@ -1,3 +1,5 @@
+//go:generate go test -run TestConfigurationDocIsUpToDate -update .
+
 // Package app wires the service: one Config (the registry of every
 // variable) and Open, which builds the classifier, the case index, the
 // drafter, the feedback store and the HTTP server from it. Both main and
