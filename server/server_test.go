@@ -10,7 +10,6 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"sort"
 	"strings"
 	"sync"
@@ -21,15 +20,12 @@ import (
 
 	"github.com/triagedesk/triage"
 	"github.com/triagedesk/triage/classify"
-	"github.com/triagedesk/triage/classify/cascade"
 	"github.com/triagedesk/triage/classify/classifytest"
 	"github.com/triagedesk/triage/datasets"
 	"github.com/triagedesk/triage/feedback"
+	"github.com/triagedesk/triage/internal/app"
 	"github.com/triagedesk/triage/llm"
 	"github.com/triagedesk/triage/llm/llmtest"
-	"github.com/triagedesk/triage/redact"
-	"github.com/triagedesk/triage/retrieve"
-	"github.com/triagedesk/triage/retrieve/memstore"
 	"github.com/triagedesk/triage/server"
 	"github.com/triagedesk/triage/suggest"
 )
@@ -79,49 +75,45 @@ const (
 	adminKey  = "admin-0123456789abcdef"
 )
 
-// newEnv builds the server on real parts: the trained classifier, the
-// memory store with the embedded cases and the local embedder, the
-// offline drafter (or gen), a feedback file.
+// newEnv runs the real wiring (internal/app, as triage serve does) with
+// a changed configuration: the default model, the embedded store seeded
+// with the embedded cases and the local embedder, the offline drafter (or
+// one on gen), a feedback file in dir.
 func newEnv(t *testing.T, cfg server.Config, gen suggest.Generator, dir string) *env {
 	t.Helper()
-	tax, local, cases := fixture(t)
-	ctx := context.Background()
-	store, err := memstore.Open("")
-	if err != nil {
-		t.Fatal(err)
-	}
-	corpus := make([]string, len(cases))
-	for i, c := range cases {
-		corpus[i] = c.Text
-	}
-	lex, _ := datasets.LoadLexicon()
-	ix, err := retrieve.NewIndex(ctx, store, retrieve.FitLocal(corpus, retrieve.LocalOptions{Lexicon: lex.Concepts}), redact.Redactor{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := ix.Add(ctx, cases, nil); err != nil {
-		t.Fatal(err)
-	}
-	cl, err := cascade.New(local, nil, cascade.Local, tax, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
 	if dir == "" {
 		dir = t.TempDir()
 	}
-	fs, err := feedback.OpenFile(filepath.Join(dir, "feedback.jsonl"))
+	ac := app.Defaults()
+	ac.DataDir = dir
+	if cfg.MaxTextBytes > 0 {
+		ac.MaxTextBytes = cfg.MaxTextBytes
+	}
+	ac.RateLimit, ac.RateBurst = cfg.RateLimit, cfg.RateBurst
+	var keys []string
+	for _, k := range cfg.Keys {
+		keys = append(keys, k.Secret+":"+string(k.Scope))
+	}
+	ac.APIKeys = strings.Join(keys, ",")
+	logs := &bytes.Buffer{}
+	logger := slog.New(slog.NewJSONHandler(&lockedWriter{w: logs}, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	ap, err := app.Open(context.Background(), ac, logger)
 	if err != nil {
 		t.Fatal(err)
 	}
-	logs := &bytes.Buffer{}
-	logger := slog.New(slog.NewJSONHandler(&lockedWriter{w: logs}, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	s := server.New(cfg, logger)
-	s.Taxonomy, s.Index, s.Classifier, s.Feedback = tax, ix, panicky{cl}, fs
-	s.Drafter = suggest.New(tax, gen, logger)
+	t.Cleanup(ap.Close)
+	s := ap.Server
+	if cfg.ShutdownGrace > 0 {
+		s.ShutdownGrace = cfg.ShutdownGrace
+	}
+	s.Classifier = panicky{s.Classifier}
+	if gen != nil {
+		s.Drafter = suggest.New(ap.Taxonomy, gen, logger)
+	}
 	s.Now = func() time.Time { return time.Date(2026, 11, 23, 8, 0, 0, 0, time.UTC) }
 	hs := httptest.NewServer(s.Handler())
 	t.Cleanup(hs.Close)
-	return &env{srv: s, http: hs, dir: dir, feedback: fs, logs: logs}
+	return &env{srv: s, http: hs, dir: dir, feedback: ap.Feedback, logs: logs}
 }
 
 type lockedWriter struct {
