@@ -58,7 +58,7 @@ leaves one row per id.`,
 			if err := ap.OpenIndex(ctx, corpus); err != nil {
 				return err
 			}
-			ix, desc := ap.Index, ap.Cases
+			ix, desc := ap.Index, ap.StoreDesc
 			var progress func(int)
 			if isTerminal(a.stderr) {
 				bar := progressbar.NewOptions(len(cases), progressbar.OptionSetWriter(a.stderr), progressbar.OptionSetDescription("ingesting"),

@@ -145,7 +145,7 @@ func (a *tool) evaluate(ctx context.Context, f evalFlags) error {
 			if err != nil {
 				return nil, nil, err
 			}
-			cl, err := ap.Cascade(app.Classifier(det, b, tax))
+			cl, err := ap.Cascade(app.NewClassifier(det, b, tax))
 			if err != nil {
 				return nil, nil, err
 			}
@@ -178,7 +178,7 @@ func (a *tool) evaluate(ctx context.Context, f evalFlags) error {
 			if err != nil {
 				return err
 			}
-			c = app.Classifier(det, b, tax)
+			c = app.NewClassifier(det, b, tax)
 		} else {
 			if err := ap.OpenClassifier(ctx); err != nil {
 				return err

@@ -48,18 +48,32 @@ type App struct {
 	Chat *llm.Client
 	LLM  LLM
 
-	Index    *retrieve.Index
-	Cases    string // what the index stores in, for logs
-	Drafter  *suggest.Drafter
-	Pipeline *pipeline.Pipeline
-	Feedback feedback.Store
+	Index     *retrieve.Index
+	StoreDesc string // what the index stores in, for logs
+	Drafter   *suggest.Drafter
+	Pipeline  *pipeline.Pipeline
+	Feedback  feedback.Store
 	// Ready reports whether the dependencies answer.
 	Ready func(ctx context.Context) error
 
 	Server *server.Server
 
-	db      *database
-	closers []func()
+	db       *database
+	embedded []triage.Case // the embedded resolved cases, read once
+	closers  []func()
+}
+
+// embeddedCases returns the resolved cases shipped in datasets/, read on
+// first use.
+func (a *App) embeddedCases() ([]triage.Case, error) {
+	if a.embedded == nil {
+		cs, err := datasets.LoadCases(a.Taxonomy)
+		if err != nil {
+			return nil, err
+		}
+		a.embedded = cs
+	}
+	return a.embedded, nil
 }
 
 // LLM is what drafting and LLM-assisted classification need of a chat
@@ -119,7 +133,7 @@ func (a *App) open(ctx context.Context) error {
 	// A new PostgreSQL collection gets the local embedder fitted on the
 	// embedded cases' texts (not the cases themselves), so the service
 	// starts; POST /v1/cases or triage ingest fills it.
-	cases, err := datasets.LoadCases(a.Taxonomy)
+	cases, err := a.embeddedCases()
 	if err != nil {
 		return err
 	}
@@ -143,7 +157,7 @@ func (a *App) open(ctx context.Context) error {
 	if a.Chat != nil {
 		llmDesc = a.Chat.Model() + " at " + a.Config.OpenAIBaseURL
 	}
-	a.Logger.Info("triage ready", "model", a.Model.Model.Meta.Version, "cases", a.Cases, "llm", llmDesc, "classifier", a.Config.Classifier, "keys", len(keys))
+	a.Logger.Info("triage ready", "model", a.Model.Model.Meta.Version, "cases", a.StoreDesc, "llm", llmDesc, "classifier", a.Config.Classifier, "keys", len(keys))
 	return nil
 }
 
@@ -203,7 +217,7 @@ func (a *App) OpenClassifier(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	a.Model = Classifier(det, m, a.Taxonomy)
+	a.Model = NewClassifier(det, m, a.Taxonomy)
 	a.Classifier, err = a.Cascade(a.Model)
 	return err
 }
@@ -222,8 +236,8 @@ func (a *App) Cascade(local *classify.Classifier) (*cascade.Classifier, error) {
 	return cascade.New(local, chooser, mode, a.Taxonomy, a.Logger)
 }
 
-// Classifier wires a detector and a model bundle into a classifier.
-func Classifier(det *classify.Detector, b classify.Bundle, tax *triage.Taxonomy) *classify.Classifier {
+// NewClassifier wires a detector and a model bundle into a classifier.
+func NewClassifier(det *classify.Detector, b classify.Bundle, tax *triage.Taxonomy) *classify.Classifier {
 	c := classify.NewClassifier(det, b.Scenario, tax)
 	if c.Taxonomy != nil {
 		c.Severity = b.Severity
@@ -262,7 +276,7 @@ func (a *App) OpenStore(ctx context.Context) (retrieve.Store, error) {
 		if err != nil {
 			return nil, err
 		}
-		a.Cases = "postgres collection " + a.Config.Collection
+		a.StoreDesc = "postgres collection " + a.Config.Collection
 		return s, nil
 	}
 	dir, err := a.Dir()
@@ -277,7 +291,7 @@ func (a *App) OpenStore(ctx context.Context) (retrieve.Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	a.Cases = "embedded store " + ms.Path()
+	a.StoreDesc = "embedded store " + ms.Path()
 	return ms, nil
 }
 
@@ -298,7 +312,7 @@ func (a *App) OpenIndex(ctx context.Context, corpus []string) error {
 	seed := errors.Is(metaErr, retrieve.ErrNoCollection) && a.Config.DatabaseURL == "" && a.Config.Collection == defaultCollection
 	var seedCases []triage.Case
 	if seed {
-		if seedCases, err = datasets.LoadCases(a.Taxonomy); err != nil {
+		if seedCases, err = a.embeddedCases(); err != nil {
 			return err
 		}
 		corpus = nil
@@ -315,7 +329,7 @@ func (a *App) OpenIndex(ctx context.Context, corpus []string) error {
 		if err := ix.Add(ctx, seedCases, nil); err != nil {
 			return err
 		}
-		a.Logger.Info("loaded the embedded resolved cases into the store", "cases", len(seedCases), "store", a.Cases, "took", time.Since(start).Round(time.Millisecond))
+		a.Logger.Info("loaded the embedded resolved cases into the store", "cases", len(seedCases), "store", a.StoreDesc, "took", time.Since(start).Round(time.Millisecond))
 	}
 	a.Index = ix
 	return nil

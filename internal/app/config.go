@@ -178,10 +178,7 @@ func (e *ConfigError) Unwrap() error { return e.Err }
 // bind registers v's flag in fs, bound to its field in c, and sets the
 // field to the default.
 func (v Var) bind(c *Config, fs *pflag.FlagSet) {
-	name := v.Flag
-	if name == "" {
-		name = "env-" + strings.ToLower(v.Env) // not shown; only for parsing
-	}
+	name := v.flagName()
 	usage := v.Usage + " (env " + v.Env + ")"
 	switch p := v.field(c).(type) {
 	case *string:
@@ -198,6 +195,15 @@ func (v Var) bind(c *Config, fs *pflag.FlagSet) {
 	default:
 		panic(fmt.Sprintf("app: variable %s has an unsupported type %T", v.Env, p))
 	}
+}
+
+// flagName is the flag v is parsed through: its own, or a hidden one for
+// variables without a flag (secrets).
+func (v Var) flagName() string {
+	if v.Flag == "" {
+		return "env-" + strings.ToLower(v.Env)
+	}
+	return v.Flag
 }
 
 // Defaults returns a Config with every variable at its default.
@@ -235,34 +241,16 @@ func (c *Config) Load(getenv func(string) string, changed func(flag string) bool
 		if val == "" || (v.Flag != "" && changed != nil && changed(v.Flag)) {
 			continue
 		}
+		// Parse through the variable's own flag type; binding resets the
+		// field to its default, which the value then replaces.
 		fs := pflag.NewFlagSet("env", pflag.ContinueOnError)
 		fs.SetOutput(io.Discard)
-		var parsed Config
-		v.bind(&parsed, fs)
-		name := v.Flag
-		if name == "" {
-			name = "env-" + strings.ToLower(v.Env)
-		}
-		if err := fs.Set(name, val); err != nil {
+		v.bind(c, fs)
+		if err := fs.Set(v.flagName(), val); err != nil {
 			return &ConfigError{Field: v.Env, Flag: v.Flag, Value: shown(v, val), Err: parseProblem(err)}
 		}
-		copyField(v.field(c), v.field(&parsed))
 	}
 	return c.Validate()
-}
-
-// copyField sets *dst to *src; both point to fields of the same type.
-func copyField(dst, src any) {
-	switch d := dst.(type) {
-	case *string:
-		*d = *src.(*string)
-	case *int:
-		*d = *src.(*int)
-	case *float64:
-		*d = *src.(*float64)
-	case *time.Duration:
-		*d = *src.(*time.Duration)
-	}
 }
 
 // parseProblem turns pflag's "invalid argument … for … flag: cause" into
