@@ -3,6 +3,7 @@ package triage
 import (
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
 )
 
@@ -177,12 +178,7 @@ type LossTier struct {
 
 // Scenario returns the scenario with the given id.
 func (t *Taxonomy) Scenario(id string) (Scenario, bool) {
-	for _, s := range t.Scenarios {
-		if s.ID == id {
-			return s, true
-		}
-	}
-	return Scenario{}, false
+	return find(t.Scenarios, func(s Scenario) bool { return s.ID == id })
 }
 
 // ScenarioIDs returns the scenario ids in file order.
@@ -196,42 +192,22 @@ func (t *Taxonomy) ScenarioIDs() []string {
 
 // Level returns the severity level n.
 func (t *Taxonomy) Level(n int) (SeverityLevel, bool) {
-	for _, l := range t.SeverityLevels {
-		if l.Level == n {
-			return l, true
-		}
-	}
-	return SeverityLevel{}, false
+	return find(t.SeverityLevels, func(l SeverityLevel) bool { return l.Level == n })
 }
 
 // Queue returns the queue with the given id.
 func (t *Taxonomy) Queue(id string) (Queue, bool) {
-	for _, q := range t.Queues {
-		if q.ID == id {
-			return q, true
-		}
-	}
-	return Queue{}, false
+	return find(t.Queues, func(q Queue) bool { return q.ID == id })
 }
 
 // Currency returns the currency with the given ISO 4217 code.
 func (t *Taxonomy) Currency(code string) (Currency, bool) {
-	for _, c := range t.Currencies {
-		if c.Code == code {
-			return c, true
-		}
-	}
-	return Currency{}, false
+	return find(t.Currencies, func(c Currency) bool { return c.Code == code })
 }
 
 // PolicyVariant returns the compensation policy with the given id.
 func (t *Taxonomy) PolicyVariant(id string) (PolicyVariant, bool) {
-	for _, p := range t.Compensation.Policies {
-		if p.ID == id {
-			return p, true
-		}
-	}
-	return PolicyVariant{}, false
+	return find(t.Compensation.Policies, func(p PolicyVariant) bool { return p.ID == id })
 }
 
 // QueuesFor returns the queues a case of this scenario and severity goes to:
@@ -243,7 +219,7 @@ func (t *Taxonomy) QueuesFor(scenario string, level int) []string {
 	}
 	qs := []string{s.Queue}
 	for _, o := range t.QueueOverrides {
-		if level >= o.MinLevel && !contains(qs, o.AddQueue) {
+		if level >= o.MinLevel && !slices.Contains(qs, o.AddQueue) {
 			qs = append(qs, o.AddQueue)
 		}
 	}
@@ -251,21 +227,21 @@ func (t *Taxonomy) QueuesFor(scenario string, level int) []string {
 }
 
 // HasLanguage reports whether lang is one of the taxonomy's languages.
-func (t *Taxonomy) HasLanguage(lang string) bool { return contains(t.Languages, lang) }
+func (t *Taxonomy) HasLanguage(lang string) bool { return slices.Contains(t.Languages, lang) }
 
 // HasChannel reports whether ch is one of the taxonomy's channels.
-func (t *Taxonomy) HasChannel(ch string) bool { return contains(t.Channels, ch) }
+func (t *Taxonomy) HasChannel(ch string) bool { return slices.Contains(t.Channels, ch) }
 
 // HasForm reports whether form is a known compensation payout form.
-func (t *Taxonomy) HasForm(form string) bool { return contains(t.Compensation.Forms, form) }
+func (t *Taxonomy) HasForm(form string) bool { return slices.Contains(t.Compensation.Forms, form) }
 
-func contains(xs []string, x string) bool {
-	for _, y := range xs {
-		if y == x {
-			return true
-		}
+// find returns the first element of xs that matches.
+func find[T any](xs []T, match func(T) bool) (T, bool) {
+	if i := slices.IndexFunc(xs, match); i >= 0 {
+		return xs[i], true
 	}
-	return false
+	var zero T
+	return zero, false
 }
 
 // Sentinel errors for compensation requests callers may branch on.
