@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io/fs"
 	"net"
-	"net/url"
 	"slices"
 	"strings"
 	"sync"
@@ -17,6 +16,7 @@ import (
 
 	"github.com/triagedesk/triage"
 	"github.com/triagedesk/triage/feedback"
+	"github.com/triagedesk/triage/internal/testdb"
 	"github.com/triagedesk/triage/retrieve"
 	"github.com/triagedesk/triage/retrieve/storetest"
 )
@@ -236,21 +236,16 @@ func TestPingAfterClose(t *testing.T) {
 
 // TestPingDeadServer: the database goes away under an open DB.
 func TestPingDeadServer(t *testing.T) {
-	u, err := url.Parse(databaseURL(t))
-	if err != nil || u.Host == "" {
-		t.Skipf("DATABASE_URL has no TCP host to put a proxy in front of (%v)", err)
-	}
-	p := startProxy(t, u.Host)
-	u.Host = p.ln.Addr().String()
-	db := openDB(t, u.String(), Options{})
+	p, through := testdb.NewProxy(t, databaseURL(t))
+	db := openDB(t, through, Options{})
 	ctx := context.Background()
 	if err := db.Ping(ctx); err != nil {
 		t.Fatalf("ping through the proxy: %v", err)
 	}
-	p.kill()
+	p.Cut()
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	err = db.Ping(ctx)
+	err := db.Ping(ctx)
 	if triage.ErrorCode(err) != triage.EUNAVAILABLE {
 		t.Errorf("ping a dead server: %v (code %q)", err, triage.ErrorCode(err))
 	}

@@ -3,11 +3,8 @@ package postgres
 import (
 	"context"
 	"fmt"
-	"io"
-	"net"
 	"net/url"
 	"os"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -75,60 +72,4 @@ func freshDatabase(t *testing.T) string {
 	})
 	u.Path = "/" + name
 	return u.String()
-}
-
-// proxy forwards TCP connections to a server until it is killed, which
-// closes the listener and every connection: the server seems to die.
-type proxy struct {
-	ln     net.Listener
-	target string
-	mu     sync.Mutex
-	conns  []net.Conn
-	closed bool
-}
-
-func startProxy(t *testing.T, target string) *proxy {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := &proxy{ln: ln, target: target}
-	go p.serve()
-	t.Cleanup(p.kill)
-	return p
-}
-
-func (p *proxy) serve() {
-	for {
-		c, err := p.ln.Accept()
-		if err != nil {
-			return
-		}
-		d, err := net.Dial("tcp", p.target)
-		if err != nil {
-			c.Close()
-			continue
-		}
-		p.mu.Lock()
-		if p.closed {
-			c.Close()
-			d.Close()
-		} else {
-			p.conns = append(p.conns, c, d)
-		}
-		p.mu.Unlock()
-		go io.Copy(c, d)
-		go io.Copy(d, c)
-	}
-}
-
-func (p *proxy) kill() {
-	p.ln.Close()
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.closed = true
-	for _, c := range p.conns {
-		c.Close()
-	}
 }

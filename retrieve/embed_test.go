@@ -19,16 +19,6 @@ var corpus = []string{
 	"Mi cuenta fue hackeada y perdí todas mis gemas",
 }
 
-func cos(a, b []float32) float64 {
-	var d, na, nb float64
-	for i := range a {
-		d += float64(a[i]) * float64(b[i])
-		na += float64(a[i]) * float64(a[i])
-		nb += float64(b[i]) * float64(b[i])
-	}
-	return d / math.Sqrt(na*nb)
-}
-
 func TestLocalEmbedder(t *testing.T) {
 	lex, err := datasets.LoadLexicon()
 	if err != nil {
@@ -51,12 +41,12 @@ func TestLocalEmbedder(t *testing.T) {
 			t.Errorf("vector %d has squared norm %v", i, n)
 		}
 	}
-	same, other := cos(vs[0], vs[1]), cos(vs[0], vs[2])
+	same, other := cosine(vs[0], vs[1]), cosine(vs[0], vs[2])
 	if same < 0.5 || other > same-0.2 {
 		t.Errorf("paraphrase similarity %.3f, unrelated %.3f", same, other)
 	}
 	// Cross-lingual: the concept features tie the Spanish to the English.
-	if cross, unrelated := cos(vs[0], vs[3]), cos(vs[3], vs[4]); cross < unrelated+0.1 {
+	if cross, unrelated := cosine(vs[0], vs[3]), cosine(vs[3], vs[4]); cross < unrelated+0.1 {
 		t.Errorf("es–en hacked %.3f vs unrelated %.3f: concepts do not bridge languages", cross, unrelated)
 	}
 
@@ -70,7 +60,7 @@ func TestLocalEmbedder(t *testing.T) {
 		t.Fatal(err)
 	}
 	again, _ := back.Embed(context.Background(), []string{corpus[2]})
-	if back.Version() != l.Version() || cos(again[0], vs[0]) < 0.99999 {
+	if back.Version() != l.Version() || cosine(again[0], vs[0]) < 0.99999 {
 		t.Errorf("restored embedder differs: %s vs %s", back.Version(), l.Version())
 	}
 	// Another corpus is another embedder.

@@ -6,7 +6,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"net/url"
 	"strings"
 	"sync"
 	"testing"
@@ -18,53 +17,6 @@ import (
 	"github.com/triagedesk/triage/llm/llmtest"
 	"github.com/triagedesk/triage/postgres"
 )
-
-// proxy forwards TCP to target and can be cut and restored, to take the
-// database away from a running server.
-type proxy struct {
-	addr, target string
-	mu           sync.Mutex
-	ln           net.Listener
-	conns        []net.Conn
-}
-
-func (p *proxy) start(t *testing.T) {
-	ln, err := net.Listen("tcp", p.addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p.mu.Lock()
-	p.ln, p.addr = ln, ln.Addr().String()
-	p.mu.Unlock()
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			up, err := net.Dial("tcp", p.target)
-			if err != nil {
-				c.Close()
-				continue
-			}
-			p.mu.Lock()
-			p.conns = append(p.conns, c, up)
-			p.mu.Unlock()
-			go func() { io.Copy(up, c); up.Close() }()
-			go func() { io.Copy(c, up); c.Close() }()
-		}
-	}()
-}
-
-func (p *proxy) cut() {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.ln.Close()
-	for _, c := range p.conns {
-		c.Close()
-	}
-	p.conns = nil
-}
 
 func freeAddr(t *testing.T) string {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -175,15 +127,7 @@ func TestServeEmbeddedDefaults(t *testing.T) {
 // follows it.
 func TestServePostgresReadiness(t *testing.T) {
 	dbURL := testdb.URL(t)
-	u, err := url.Parse(dbURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := &proxy{addr: "127.0.0.1:0", target: u.Host}
-	p.start(t)
-	t.Cleanup(p.cut)
-	proxied := *u
-	proxied.Host = p.addr
+	p, proxied := testdb.NewProxy(t, dbURL)
 	col := fmt.Sprintf("serve%d", time.Now().UnixNano()%1e9)
 	t.Cleanup(func() {
 		if db, err := postgres.Open(context.Background(), dbURL, postgres.Options{}); err == nil {
@@ -193,7 +137,7 @@ func TestServePostgresReadiness(t *testing.T) {
 			}
 		}
 	})
-	env := map[string]string{"TRIAGE_DATA_DIR": t.TempDir(), "DATABASE_URL": proxied.String()}
+	env := map[string]string{"TRIAGE_DATA_DIR": t.TempDir(), "DATABASE_URL": proxied}
 	base, stop := serveInBackground(t, env, "--collection", col)
 	if c := get(t, base+"/readyz"); c != 200 {
 		t.Fatalf("readyz %d", c)
@@ -209,14 +153,14 @@ func TestServePostgresReadiness(t *testing.T) {
 		t.Fatalf("feedback %d %s", c, b)
 	}
 
-	p.cut() // the database goes away
+	p.Cut() // the database goes away
 	if c := get(t, base+"/readyz"); c != 503 {
 		t.Errorf("readyz with the database gone: %d", c)
 	}
 	if c := get(t, base+"/healthz"); c != 200 {
 		t.Errorf("healthz with the database gone: %d", c)
 	}
-	p.start(t) // and comes back on the same address
+	p.Start(t) // and comes back on the same address
 	deadline := time.Now().Add(10 * time.Second)
 	for get(t, base+"/readyz") != 200 {
 		if time.Now().After(deadline) {
