@@ -2,90 +2,43 @@ package llm
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
-	"io"
 	"net/http"
 	"net/http/httptest"
-	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/triagedesk/triage/llm/llmtest"
 )
 
-// fakeOpenAI speaks the embeddings wire format and checks what it is sent.
-type fakeOpenAI struct {
-	t        *testing.T
-	dims     int
-	failures []int // status codes to answer first, in order
-	calls    atomic.Int32
-	inputs   [][]string
-}
-
-func (f *fakeOpenAI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	n := int(f.calls.Add(1))
-	if r.Method != http.MethodPost || r.URL.Path != "/v1/embeddings" {
-		f.t.Errorf("request %s %s", r.Method, r.URL.Path)
-	}
-	if got := r.Header.Get("Authorization"); got != "Bearer sk-test" {
-		f.t.Errorf("Authorization %q", got)
-	}
-	if n <= len(f.failures) {
-		w.WriteHeader(f.failures[n-1])
-		io.WriteString(w, `{"error":{"message":"slow down","type":"rate_limit"}}`)
-		return
-	}
-	var req struct {
-		Model string   `json:"model"`
-		Input []string `json:"input"`
-	}
-	if err := json.NewDecoder(r.Body).Decode(&req); err != nil || req.Model != "embed-test" {
-		f.t.Errorf("body: %v model %q", err, req.Model)
-	}
-	f.inputs = append(f.inputs, req.Input)
-	type item struct {
-		Object    string    `json:"object"`
-		Index     int       `json:"index"`
-		Embedding []float32 `json:"embedding"`
-	}
-	resp := struct {
-		Object string `json:"object"`
-		Data   []item `json:"data"`
-		Model  string `json:"model"`
-	}{Object: "list", Model: req.Model}
-	// answer in reverse order: the client must place vectors by index
-	for i := len(req.Input) - 1; i >= 0; i-- {
-		v := make([]float32, f.dims)
-		v[0] = float32(len(req.Input[i]))
-		resp.Data = append(resp.Data, item{"embedding", i, v})
-	}
-	w.Header().Set("Content-Type", "application/json")
-	json.NewEncoder(w).Encode(resp)
-}
-
-func newFake(t *testing.T, f *fakeOpenAI, dims int, opt EmbedderOptions) (*Embedder, func()) {
-	f.t = t
-	srv := httptest.NewServer(f)
-	opt.BaseURL, opt.APIKey, opt.Model = srv.URL+"/v1", "sk-test", "embed-test"
+// newFake starts a fake embeddings endpoint answering dims-wide vectors
+// whose first value is the text's length, and an embedder for it that
+// expects storeDims (0: learn it).
+func newFake(t *testing.T, dims, storeDims int, opt EmbedderOptions) (*Embedder, *llmtest.Embeddings) {
+	f := llmtest.NewEmbeddings(t, "embed-test", func(text string) []float32 {
+		v := make([]float32, dims)
+		v[0] = float32(len(text))
+		return v
+	})
+	opt.BaseURL, opt.APIKey, opt.Model = f.BaseURL(), llmtest.APIKey, "embed-test"
 	opt.Backoff = time.Millisecond
-	opt.Dimensions = dims
+	opt.Dimensions = storeDims
 	e, err := NewEmbedder(opt)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return e, srv.Close
+	return e, f
 }
 
 func TestOpenAIEmbedder(t *testing.T) {
-	f := &fakeOpenAI{dims: 8}
-	e, stop := newFake(t, f, 0, EmbedderOptions{BatchSize: 2})
-	defer stop()
+	e, f := newFake(t, 8, 0, EmbedderOptions{BatchSize: 2})
 	texts := []string{"a", "bb", "ccc", "dddd", "eeeee"}
 	vs, err := e.Embed(context.Background(), texts)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(f.inputs) != 3 || len(f.inputs[0]) != 2 || len(f.inputs[2]) != 1 {
-		t.Errorf("batches %v", f.inputs)
+	if b := f.Batches(); len(b) != 3 || len(b[0]) != 2 || len(b[2]) != 1 {
+		t.Errorf("batches %v", b)
 	}
 	for i, v := range vs {
 		if int(v[0]) != len(texts[i]) {
@@ -98,35 +51,30 @@ func TestOpenAIEmbedder(t *testing.T) {
 }
 
 func TestOpenAIRetries(t *testing.T) {
-	f := &fakeOpenAI{dims: 4, failures: []int{429, 503}}
-	e, stop := newFake(t, f, 4, EmbedderOptions{})
-	defer stop()
+	e, f := newFake(t, 4, 4, EmbedderOptions{})
+	f.Fail(429, 503)
 	if _, err := e.Embed(context.Background(), []string{"x"}); err != nil {
 		t.Fatalf("after a 429 and a 503: %v", err)
 	}
-	if f.calls.Load() != 3 {
-		t.Errorf("%d calls, want 3", f.calls.Load())
+	if f.Calls() != 3 {
+		t.Errorf("%d calls, want 3", f.Calls())
 	}
 	// A client error is not retried.
-	f2 := &fakeOpenAI{dims: 4, failures: []int{400}}
-	e2, stop2 := newFake(t, f2, 4, EmbedderOptions{})
-	defer stop2()
-	if _, err := e2.Embed(context.Background(), []string{"x"}); err == nil || f2.calls.Load() != 1 {
-		t.Errorf("400: err %v after %d calls", err, f2.calls.Load())
+	e2, f2 := newFake(t, 4, 4, EmbedderOptions{})
+	f2.Fail(400)
+	if _, err := e2.Embed(context.Background(), []string{"x"}); err == nil || f2.Calls() != 1 {
+		t.Errorf("400: err %v after %d calls", err, f2.Calls())
 	}
 	// Retries give up.
-	f3 := &fakeOpenAI{dims: 4, failures: []int{500, 500, 500, 500, 500}}
-	e3, stop3 := newFake(t, f3, 4, EmbedderOptions{Retries: 2})
-	defer stop3()
-	if _, err := e3.Embed(context.Background(), []string{"x"}); err == nil || f3.calls.Load() != 3 {
-		t.Errorf("persistent 500: err %v after %d calls", err, f3.calls.Load())
+	e3, f3 := newFake(t, 4, 4, EmbedderOptions{Retries: 2})
+	f3.Fail(500, 500, 500, 500, 500)
+	if _, err := e3.Embed(context.Background(), []string{"x"}); err == nil || f3.Calls() != 3 {
+		t.Errorf("persistent 500: err %v after %d calls", err, f3.Calls())
 	}
 }
 
 func TestOpenAIDimensionCheck(t *testing.T) {
-	f := &fakeOpenAI{dims: 8}
-	e, stop := newFake(t, f, 16, EmbedderOptions{})
-	defer stop()
+	e, _ := newFake(t, 8, 16, EmbedderOptions{})
 	if _, err := e.Embed(context.Background(), []string{"x"}); !errors.Is(err, ErrDimension) {
 		t.Errorf("8-dim answer for a 16-dim store: %v", err)
 	}

@@ -2,15 +2,13 @@ package main
 
 import (
 	"encoding/json"
-	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/triagedesk/triage/eval"
+	"github.com/triagedesk/triage/llm/llmtest"
 )
 
 func TestEvalDefaultModel(t *testing.T) {
@@ -163,40 +161,13 @@ func TestEvalRetrieval(t *testing.T) {
 // eval retrieval with a remote embedder: the endpoint sees every text
 // redacted, never an e-mail address, phone number or card number.
 func TestEvalRetrievalSendsNoPII(t *testing.T) {
-	var mu sync.Mutex
-	var inputs []string
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		var req struct {
-			Input []string `json:"input"`
+	srv := llmtest.NewEmbeddings(t, "m", func(text string) []float32 {
+		v := make([]float32, 8)
+		for j, b := range []byte(text) {
+			v[(j+int(b))%8] += float32(b%7) + 1
 		}
-		if r.URL.Path != "/v1/embeddings" || json.NewDecoder(r.Body).Decode(&req) != nil {
-			http.Error(w, "bad request", http.StatusBadRequest)
-			return
-		}
-		mu.Lock()
-		inputs = append(inputs, req.Input...)
-		mu.Unlock()
-		type item struct {
-			Object    string    `json:"object"`
-			Index     int       `json:"index"`
-			Embedding []float32 `json:"embedding"`
-		}
-		resp := struct {
-			Object string `json:"object"`
-			Data   []item `json:"data"`
-			Model  string `json:"model"`
-		}{Object: "list", Model: "m"}
-		for i, text := range req.Input {
-			v := make([]float32, 8)
-			for j, b := range []byte(text) {
-				v[(j+int(b))%8] += float32(b%7) + 1
-			}
-			resp.Data = append(resp.Data, item{Object: "embedding", Index: i, Embedding: v})
-		}
-		w.Header().Set("Content-Type", "application/json")
-		json.NewEncoder(w).Encode(resp)
-	}))
-	defer srv.Close()
+		return v
+	})
 	pairs := filepath.Join(t.TempDir(), "pairs.jsonl")
 	secrets := []string{"li.wei@example.com", "13812345678", "4111 1111 1111 1111", "+44 7700 900123"}
 	lines := `{"text_a":"my account was hacked, write to li.wei@example.com","text_b":"account stolen, contact li.wei@example.com or 13812345678","label":1}
@@ -206,13 +177,15 @@ func TestEvalRetrievalSendsNoPII(t *testing.T) {
 	if err := os.WriteFile(pairs, []byte(lines), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	env := map[string]string{"TRIAGE_DATA_DIR": t.TempDir(), "OPENAI_BASE_URL": srv.URL + "/v1", "TRIAGE_EMBED_MODEL": "m"}
+	env := map[string]string{"TRIAGE_DATA_DIR": t.TempDir(), "OPENAI_BASE_URL": srv.BaseURL(), "OPENAI_API_KEY": llmtest.APIKey, "TRIAGE_EMBED_MODEL": "m"}
 	r := cli(t, "", env, "eval", "retrieval", "--pairs", pairs)
 	if r.code != 0 {
 		t.Fatalf("exit %d: %s", r.code, r.stderr)
 	}
-	mu.Lock()
-	defer mu.Unlock()
+	var inputs []string
+	for _, b := range srv.Batches() {
+		inputs = append(inputs, b...)
+	}
 	if len(inputs) < 6 {
 		t.Fatalf("the endpoint saw %d texts, want every document and query", len(inputs))
 	}
