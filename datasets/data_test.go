@@ -8,7 +8,6 @@ import (
 	"testing"
 	"unicode/utf8"
 
-	"github.com/triagedesk/triage"
 	"github.com/triagedesk/triage/datasets"
 	"github.com/triagedesk/triage/datasets/dedup"
 	"github.com/triagedesk/triage/datasets/internal/card"
@@ -38,17 +37,9 @@ func load(t *testing.T) card.Data {
 	return d
 }
 
-func all(d card.Data) []triage.Complaint {
-	var out []triage.Complaint
-	for _, s := range datasets.Splits {
-		out = append(out, d.Complaints[s]...)
-	}
-	return out
-}
-
 func TestComplaintCounts(t *testing.T) {
 	d := load(t)
-	cs := all(d)
+	cs := d.AllComplaints()
 	if len(cs) < minComplaints {
 		t.Errorf("%d complaints, want ≥ %d", len(cs), minComplaints)
 	}
@@ -90,7 +81,7 @@ func TestComplaintCounts(t *testing.T) {
 
 func TestSplitsAreStratified(t *testing.T) {
 	d := load(t)
-	total := len(all(d))
+	total := len(d.AllComplaints())
 	for s, want := range map[datasets.Split]float64{datasets.Train: 0.70, datasets.Dev: 0.15, datasets.Test: 0.15} {
 		if got := float64(len(d.Complaints[s])) / float64(total); got < want-0.02 || got > want+0.02 {
 			t.Errorf("%s share %.3f, want %.2f ± 0.02", s, got, want)

@@ -42,12 +42,18 @@ func Load() (Data, error) {
 	return d, nil
 }
 
-// Markdown renders the generated section, markers included.
-func Markdown(d Data) string {
+// AllComplaints returns the complaints of every split, in split order.
+func (d Data) AllComplaints() []triage.Complaint {
 	var all []triage.Complaint
 	for _, s := range datasets.Splits {
 		all = append(all, d.Complaints[s]...)
 	}
+	return all
+}
+
+// Markdown renders the generated section, markers included.
+func Markdown(d Data) string {
+	all := d.AllComplaints()
 	langs := languages(d.Taxonomy, all)
 	var b strings.Builder
 	b.WriteString(Begin + "\n\n")

@@ -66,13 +66,13 @@ func TestREADMEWorkflow(t *testing.T) {
 
 	// Existing rows keep their ids and texts.
 	got := map[string]string{}
-	for _, c := range complaints(after) {
+	for _, c := range after.AllComplaints() {
 		got[c.ID] = c.Text
 	}
 	for _, c := range after.Cases {
 		got[c.ID] = c.Text
 	}
-	for _, c := range complaints(before) {
+	for _, c := range before.AllComplaints() {
 		if got[c.ID] != c.Text {
 			t.Errorf("existing complaint %s lost or changed", c.ID)
 		}
@@ -82,7 +82,7 @@ func TestREADMEWorkflow(t *testing.T) {
 			t.Errorf("existing case %s lost or changed", c.ID)
 		}
 	}
-	if n, want := len(complaints(after)), len(complaints(before))+7; n != want {
+	if n, want := len(after.AllComplaints()), len(before.AllComplaints())+7; n != want {
 		t.Errorf("%d complaints after split, want %d", n, want)
 	}
 	if n, want := len(after.Cases), len(before.Cases)+2; n != want {
@@ -91,7 +91,7 @@ func TestREADMEWorkflow(t *testing.T) {
 
 	// New rows are there, with ids that were free.
 	var oldIDs []string
-	for _, c := range complaints(before) {
+	for _, c := range before.AllComplaints() {
 		oldIDs = append(oldIDs, c.ID)
 	}
 	for _, c := range before.Cases {
@@ -151,7 +151,7 @@ func TestREADMEWorkflow(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := fmt.Sprintf("### Labelled complaints: %d rows", len(complaints(after))); !strings.Contains(updated, want) {
+	if want := fmt.Sprintf("### Labelled complaints: %d rows", len(after.AllComplaints())); !strings.Contains(updated, want) {
 		t.Errorf("regenerated card lacks %q", want)
 	}
 }
@@ -259,15 +259,6 @@ func loadCopy(t *testing.T, tax *triage.Taxonomy) card.Data {
 		}
 	}
 	return d
-}
-
-// complaints returns the complaints of all splits.
-func complaints(d card.Data) []triage.Complaint {
-	var out []triage.Complaint
-	for _, s := range datasets.Splits {
-		out = append(out, d.Complaints[s]...)
-	}
-	return out
 }
 
 // highest returns the highest number of the prefix-lang-NNNN ids.
