@@ -14,7 +14,6 @@ import (
 
 	"github.com/triagedesk/triage"
 	"github.com/triagedesk/triage/retrieve"
-	"github.com/triagedesk/triage/retrieve/storetest"
 )
 
 // The search benchmark: TRIAGE_BENCH_ROWS synthetic cases (default
@@ -177,7 +176,7 @@ func BenchmarkSearch(b *testing.B) {
 				if err != nil {
 					b.Fatal(err)
 				}
-				want := storetest.ExactTopK(d.recs, q, 10, fc.f)
+				want := retrieve.ExactTopK(d.recs, q, 10, fc.f)
 				got := map[string]bool{}
 				for _, r := range res {
 					got[r.ID] = true

@@ -48,12 +48,6 @@ func Records(n int, seed uint64) []retrieve.Record {
 	return out
 }
 
-// ExactTopK is the reference answer: brute-force cosine (see
-// retrieve.ExactTopK).
-func ExactTopK(recs []retrieve.Record, q []float32, k int, f retrieve.Filter) []string {
-	return retrieve.ExactTopK(recs, q, k, f)
-}
-
 // Run exercises the contract.
 func Run(t *testing.T, open Open) {
 	ctx := context.Background()
@@ -123,7 +117,7 @@ func Run(t *testing.T, open Open) {
 		filters := []retrieve.Filter{{}, {Scenario: "payment_recharge"}, {Lang: "ja"}, {Scenario: "privacy_minors", Lang: "ja"}, {Scenario: "order_delivery", Lang: "en"}}
 		for _, f := range filters {
 			for _, q := range queries {
-				want := ExactTopK(recs, q.Vector, 10, f)
+				want := retrieve.ExactTopK(recs, q.Vector, 10, f)
 				got, err := s.Search(ctx, q.Vector, 10, f)
 				if err != nil {
 					t.Fatalf("filter %+v: %v", f, err)
