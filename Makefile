@@ -35,6 +35,7 @@ fuzz:
 
 ## baseline: re-record the default model's report on the test split (commit it deliberately)
 baseline:
+	rm -rf eval/baseline
 	$(GO) run ./cmd/triage eval --out eval/baseline
 
 # Load test of /v1/classify against a no-op endpoint of the same server.

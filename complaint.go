@@ -3,6 +3,7 @@ package triage
 import (
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 	"time"
 )
@@ -17,6 +18,13 @@ type Complaint struct {
 	Severity int    `json:"severity"`
 	Queue    string `json:"queue"`
 	Channel  string `json:"channel"`
+	// Sentiment and Emotion are the writer's, as the text shows them
+	// (the taxonomy's sentiments and emotions); empty on older rows.
+	Sentiment string `json:"sentiment,omitempty"`
+	Emotion   string `json:"emotion,omitempty"`
+	// Hard marks a row written to be hard: words pointing at another
+	// scenario, two problems, sarcasm, severe signals said indirectly.
+	Hard bool `json:"hard,omitempty"`
 }
 
 // Case is a resolved past case: a complaint plus what was done and said.
@@ -60,6 +68,12 @@ func (c *Complaint) Validate(tax *Taxonomy) error {
 	}
 	if !tax.HasChannel(c.Channel) {
 		return fmt.Errorf("%w: %s: channel %q is not in the taxonomy", ErrUnknownLabel, c.ID, c.Channel)
+	}
+	if c.Sentiment != "" && !slices.Contains(tax.Sentiments, c.Sentiment) {
+		return fmt.Errorf("%w: %s: sentiment %q is not in the taxonomy", ErrUnknownLabel, c.ID, c.Sentiment)
+	}
+	if c.Emotion != "" && !slices.Contains(tax.Emotions, c.Emotion) {
+		return fmt.Errorf("%w: %s: emotion %q is not in the taxonomy", ErrUnknownLabel, c.ID, c.Emotion)
 	}
 	return nil
 }

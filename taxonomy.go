@@ -36,6 +36,8 @@ type Taxonomy struct {
 	BaseCurrency   string          `yaml:"base_currency"`
 	Languages      []string        `yaml:"languages"`
 	Channels       []string        `yaml:"channels"`
+	Sentiments     []string        `yaml:"sentiments"`
+	Emotions       []string        `yaml:"emotions"`
 	Queues         []Queue         `yaml:"queues"`
 	SeverityLevels []SeverityLevel `yaml:"severity_levels"`
 	QueueOverrides []QueueOverride `yaml:"queue_overrides"`

@@ -50,6 +50,12 @@ func (c *taxonomyCheck) header(t *Taxonomy) {
 	if len(t.Channels) == 0 {
 		c.fail(nil, "no channels")
 	}
+	if len(t.Sentiments) == 0 {
+		c.fail(nil, "no sentiments")
+	}
+	if len(t.Emotions) == 0 {
+		c.fail(nil, "no emotions")
+	}
 }
 
 func (c *taxonomyCheck) queues(t *Taxonomy) map[string]bool {

@@ -14,12 +14,12 @@ import (
 const Undetermined = "und"
 
 // DefaultLanguages are the languages detected unless configured
-// otherwise: the datasets' fourteen plus common neighbours (it, nl, pl,
-// uk, tl, hi), so a Dutch or Ukrainian ticket is not forced into German or
-// Russian.
+// otherwise: the taxonomy's 26, the fourteen core languages and twelve a
+// global centre also sees. Hebrew, Greek, Hindi (Devanagari), Thai,
+// Korean and Japanese are decided by their script alone.
 var DefaultLanguages = []string{
 	"zh", "en", "ja", "ko", "es", "pt", "fr", "de", "ru", "tr", "vi", "th", "id", "ar",
-	"it", "nl", "pl", "uk", "tl", "hi",
+	"it", "nl", "pl", "uk", "cs", "ro", "sv", "hi", "he", "el", "ms", "tl",
 }
 
 // DetectorConfig configures language detection.
@@ -61,9 +61,11 @@ type Detector struct {
 	// long reads texts of LongText letters or more with trigrams only
 	// (lingua's low-accuracy mode, as accurate on long texts and several
 	// times faster; the models are lingua's shared cache).
-	long     lingua.LanguageDetector
-	byScript map[scriptID][]string // script → configured languages written in it
-	hasLatin bool
+	long       lingua.LanguageDetector
+	byScript   map[scriptID][]string // script → configured languages written in it
+	configured map[string]bool
+	order      map[string]int // position in the configured list
+	hasLatin   bool
 }
 
 type scriptID uint8
@@ -104,7 +106,7 @@ func NewDetector(cfg DetectorConfig) (*Detector, error) {
 	if cfg.MinLetters == 0 {
 		cfg.MinLetters = 3
 	}
-	d := &Detector{cfg: cfg, byScript: map[scriptID][]string{}}
+	d := &Detector{cfg: cfg, byScript: map[scriptID][]string{}, configured: map[string]bool{}, order: map[string]int{}}
 	var codes []lingua.IsoCode639_1
 	seen := map[string]bool{}
 	for _, code := range cfg.Languages {
@@ -113,6 +115,8 @@ func NewDetector(cfg DetectorConfig) (*Detector, error) {
 			continue
 		}
 		seen[code] = true
+		d.configured[code] = true
+		d.order[code] = len(d.order)
 		iso := lingua.GetIsoCode639_1FromValue(code)
 		if iso == lingua.UnknownIsoCode639_1 {
 			return nil, fmt.Errorf("language detector: unknown ISO 639-1 code %q", code)
@@ -247,7 +251,12 @@ func (d *Detector) Detect(text string) Language {
 	case d.lingua == nil:
 		return Language{Code: Undetermined, Reason: "ambiguous script"}
 	}
-	return d.linguaDetect(text, langs, share)
+	if best == scriptLatin {
+		if code, ok := d.romanised(text); ok {
+			return Language{Code: code, Confidence: round3(share)}
+		}
+	}
+	return d.closePair(text, d.linguaDetect(text, langs, share))
 }
 
 // LongText is the length (in characters) from which trigrams alone

@@ -13,7 +13,7 @@ import (
 	"github.com/triagedesk/triage"
 )
 
-//go:embed taxonomy.yaml lexicon.yaml cases.jsonl complaints/*.jsonl
+//go:embed taxonomy.yaml lexicon.yaml cases.jsonl complaints/*.jsonl field/*.jsonl
 var files embed.FS
 
 // Split names one part of the labelled complaints.
@@ -34,6 +34,10 @@ var Splits = []Split{Train, Dev, Test}
 const (
 	TaxonomyFile = "datasets/taxonomy.yaml"
 	CasesFile    = "datasets/cases.jsonl"
+	// FieldFile is the field set: complaints written by writers who never
+	// saw the training data, for evaluation only (never for training or
+	// tuning).
+	FieldFile = "datasets/field/field.jsonl"
 )
 
 // ComplaintsFile returns the embedded path of a split.
@@ -61,6 +65,13 @@ func LoadComplaints(s Split, tax *triage.Taxonomy) ([]triage.Complaint, error) {
 		return nil, fmt.Errorf("datasets: unknown split %q", s)
 	}
 	return ReadComplaints(bytes.NewReader(data), ComplaintsFile(s), tax)
+}
+
+// LoadField reads the embedded field set, checked against tax. It is for
+// evaluation only: nothing may train or tune on it.
+func LoadField(tax *triage.Taxonomy) ([]triage.Complaint, error) {
+	data, _ := files.ReadFile("field/field.jsonl")
+	return ReadComplaints(bytes.NewReader(data), FieldFile, tax)
 }
 
 // LoadCases reads the embedded resolved cases, checked against tax.

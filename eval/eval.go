@@ -28,6 +28,8 @@ type Item struct {
 	// BaselineSeverity is what a trivial rule would say (the scenario's
 	// default level), reported beside the model's severity accuracy.
 	BaselineSeverity int
+	// Hard marks an item written to be hard (reported as its own slice).
+	Hard bool
 }
 
 // Outcome is what a predictor says about one text.
@@ -71,6 +73,7 @@ type Prediction struct {
 	GoldQueue     string  `json:"gold_queue,omitempty"`
 	Queue         string  `json:"queue,omitempty"`
 	NeedsReview   bool    `json:"needs_review"`
+	Hard          bool    `json:"hard,omitempty"`
 	Fold          int     `json:"fold,omitempty"`
 	LatencyMicros float64 `json:"latency_us"`
 }
@@ -123,7 +126,7 @@ func makePrediction(it Item, out Outcome, lat time.Duration) Prediction {
 	return Prediction{
 		ID: it.ID, Text: it.Text, Gold: it.Gold, Predicted: out.Label, Confidence: out.Confidence,
 		Correct: out.Label == it.Gold, Language: out.Language, GoldLanguage: it.Lang, Channel: it.Channel,
-		GoldSeverity: it.Severity, Severity: out.Severity, BaseSeverity: it.BaselineSeverity, GoldQueue: it.Queue, Queue: out.Queue,
+		GoldSeverity: it.Severity, Severity: out.Severity, BaseSeverity: it.BaselineSeverity, GoldQueue: it.Queue, Queue: out.Queue, Hard: it.Hard,
 		NeedsReview: out.NeedsReview, LatencyMicros: round(float64(lat.Nanoseconds())/1e3, 1),
 	}
 }

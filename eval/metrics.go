@@ -80,6 +80,9 @@ type Review struct {
 	Rate             float64 `json:"rate"`
 	AutoAccuracy     float64 `json:"auto_routed_accuracy"`
 	ReviewedAccuracy float64 `json:"reviewed_accuracy"`
+	// AutoRouting is the queue accuracy of the auto-routed items, when
+	// the data has gold queues.
+	AutoRouting *float64 `json:"auto_routed_routing_accuracy,omitempty"`
 }
 
 // Calibration is the expected calibration error over equal-width bins
@@ -122,6 +125,9 @@ type OOS struct {
 type Slices struct {
 	Language map[string]Slice `json:"language,omitempty"`
 	Channel  map[string]Slice `json:"channel,omitempty"`
+	// Hard splits items written to be hard from the rest ("hard",
+	// "ordinary"), when the data marks any.
+	Hard map[string]Slice `json:"hard,omitempty"`
 }
 
 // Slice is the score of a subset.
@@ -392,7 +398,15 @@ func review(preds []Prediction) Review {
 			}
 		}
 	}
-	return Review{Rate: round(ratio(rev, len(preds)), 4), AutoAccuracy: round(ratio(autoRight, auto), 4), ReviewedAccuracy: round(ratio(revRight, rev), 4)}
+	r := Review{Rate: round(ratio(rev, len(preds)), 4), AutoAccuracy: round(ratio(autoRight, auto), 4), ReviewedAccuracy: round(ratio(revRight, rev), 4)}
+	var autoPreds []Prediction
+	for _, p := range preds {
+		if !p.NeedsReview {
+			autoPreds = append(autoPreds, p)
+		}
+	}
+	r.AutoRouting = routing(autoPreds)
+	return r
 }
 
 // calibration: ECE = Σ_b (n_b / N) · |accuracy_b − confidence_b| over
@@ -475,6 +489,7 @@ func oos(preds []Prediction) *OOS {
 }
 
 func slices(preds []Prediction) Slices {
+	var hard map[string]Slice
 	by := func(key func(Prediction) string) map[string]Slice {
 		groups := map[string][]Prediction{}
 		for _, p := range preds {
@@ -492,6 +507,14 @@ func slices(preds []Prediction) Slices {
 		}
 		return out
 	}
+	if slicesAny(preds, func(p Prediction) bool { return p.Hard }) {
+		hard = by(func(p Prediction) string {
+			if p.Hard {
+				return "hard"
+			}
+			return "ordinary"
+		})
+	}
 	return Slices{
 		Language: by(func(p Prediction) string {
 			if p.GoldLanguage != "" {
@@ -500,7 +523,17 @@ func slices(preds []Prediction) Slices {
 			return p.Language
 		}),
 		Channel: by(func(p Prediction) string { return p.Channel }),
+		Hard:    hard,
 	}
+}
+
+func slicesAny(preds []Prediction, f func(Prediction) bool) bool {
+	for _, p := range preds {
+		if f(p) {
+			return true
+		}
+	}
+	return false
 }
 
 // latency percentiles by the nearest-rank method.

@@ -9,6 +9,8 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"maps"
+	"path/filepath"
 	"os"
 	"sort"
 	"strconv"
@@ -29,6 +31,7 @@ import (
 
 type evalFlags struct {
 	data       []string
+	sets       []string
 	train      []string
 	dev        string
 	folds      int
@@ -75,6 +78,7 @@ is a terminal.`,
 	fl.StringArrayVar(&f.data, "data", nil, "labelled JSONL or CSV to evaluate on (repeatable; default: the embedded test split, or all splits with --folds)")
 	fl.StringArrayVar(&f.train, "train", nil, "train a model on this file first (repeatable)")
 	fl.StringVar(&f.dev, "dev", "", "with --train: calibration file (default: 10% held out)")
+	fl.StringSliceVar(&f.sets, "set", []string{setTest, setField}, "without --data: the embedded sets to evaluate, each in its own --out subdirectory (test, field)")
 	fl.IntVar(&f.folds, "folds", 0, "stratified k-fold cross-validation over --data")
 	fl.Uint64Var(&f.seed, "seed", classify.DefaultTrainOptions.Seed, "seed for training and fold assignment")
 	fl.StringVar(&f.textField, "text-field", "text", "field holding the text")
@@ -124,90 +128,109 @@ func (a *tool) evaluate(ctx context.Context, f evalFlags) error {
 	}
 	defer ap.Close()
 	tax := ap.Taxonomy
-	items, hashes, err := a.evalItems(f, tax)
+	sets, err := a.evalSets(f, tax)
 	if err != nil {
 		return err
 	}
-	opt := eval.Options{Progress: a.progress(len(items))}
-	var (
-		r     *eval.Report
-		preds []eval.Prediction
-		c     *classify.Classifier
-	)
-	switch {
-	case f.folds > 0:
-		det, err := ap.Detector()
-		if err != nil {
+	var c *classify.Classifier
+	if f.folds == 0 {
+		if c, err = a.evalClassifier(ctx, ap, f, sets); err != nil {
 			return err
 		}
-		trainFn := func(ctx context.Context, train []eval.Item) (eval.Predictor, []string, error) {
-			b, err := trainItems(train, nil, f.seed, tax)
-			if err != nil {
-				return nil, nil, err
-			}
-			cl, err := ap.Cascade(app.NewClassifier(det, b, tax))
-			if err != nil {
-				return nil, nil, err
-			}
-			return classifierPredictor{cl}, b.Scenario.Labels(), nil
-		}
-		if r, preds, err = eval.KFold(ctx, trainFn, items, f.folds, f.seed, opt); err != nil {
-			return err
-		}
-	default:
-		if len(f.train) > 0 {
-			var train, dev []eval.Item
-			for _, path := range f.train {
-				it, h, err := readItems(path, f, tax)
-				if err != nil {
-					return err
-				}
-				train = append(train, it...)
-				hashes["train:"+path] = h
-			}
-			if f.dev != "" {
-				if dev, hashes["dev:"+f.dev], err = readItems(f.dev, f, tax); err != nil {
-					return err
-				}
-			}
-			b, err := trainItems(train, dev, f.seed, tax)
-			if err != nil {
-				return err
-			}
+	}
+	var reports []*eval.Report
+	for _, set := range sets {
+		opt := eval.Options{Progress: a.progress(len(set.items))}
+		var (
+			r     *eval.Report
+			preds []eval.Prediction
+		)
+		if f.folds > 0 {
 			det, err := ap.Detector()
 			if err != nil {
 				return err
 			}
-			c = app.NewClassifier(det, b, tax)
-		} else {
-			if err := ap.OpenClassifier(ctx); err != nil {
+			trainFn := func(ctx context.Context, train []eval.Item) (eval.Predictor, []string, error) {
+				b, err := trainItems(train, nil, f.seed, tax)
+				if err != nil {
+					return nil, nil, err
+				}
+				cl, err := ap.Cascade(app.NewClassifier(det, b, tax))
+				if err != nil {
+					return nil, nil, err
+				}
+				return classifierPredictor{cl}, b.Scenario.Labels(), nil
+			}
+			if r, preds, err = eval.KFold(ctx, trainFn, set.items, f.folds, f.seed, opt); err != nil {
 				return err
 			}
-			c = ap.Model
+		} else {
+			opt.Labels = c.Model.Labels()
+			cl, err := ap.Cascade(c)
+			if err != nil {
+				return err
+			}
+			if r, preds, err = eval.Run(ctx, classifierPredictor{cl}, set.items, opt); err != nil {
+				return err
+			}
+			r.ModelVersion = c.Model.Meta.Version
 		}
-		opt.Labels = c.Model.Labels()
-		cl, err := ap.Cascade(c)
+		r.DataHashes = set.hashes
+		r.Command = "triage " + strings.Join(a.args, " ")
+		r.CreatedAt = time.Now().UTC().Format(time.RFC3339)
+		r.Classifier = a.cfg.Classifier
+		if a.cfg.Classifier != string(cascade.Local) {
+			r.Classifier += ":" + a.cfg.ChatModel
+		}
+		if f.out != "" {
+			if err := eval.WriteDir(filepath.Join(f.out, set.name), r, preds); err != nil {
+				return err
+			}
+		}
+		reports = append(reports, r)
+	}
+	return summary(a.stdout, sets, reports, f.out)
+}
+
+// evalClassifier returns the classifier to evaluate: trained on --train
+// (the hashes of the files go into every set's provenance), or the
+// configured model.
+func (a *tool) evalClassifier(ctx context.Context, ap *app.App, f evalFlags, sets []evalSet) (*classify.Classifier, error) {
+	if len(f.train) == 0 {
+		if err := ap.OpenClassifier(ctx); err != nil {
+			return nil, err
+		}
+		return ap.Model, nil
+	}
+	tax := ap.Taxonomy
+	hashes := map[string]string{}
+	var train, dev []eval.Item
+	for _, path := range f.train {
+		it, h, err := readItems(path, f, tax)
 		if err != nil {
-			return err
+			return nil, err
 		}
-		if r, preds, err = eval.Run(ctx, classifierPredictor{cl}, items, opt); err != nil {
-			return err
-		}
-		r.ModelVersion = c.Model.Meta.Version
+		train = append(train, it...)
+		hashes["train:"+path] = h
 	}
-	r.DataHashes = hashes
-	r.Command = "triage " + strings.Join(a.args, " ")
-	r.CreatedAt = time.Now().UTC().Format(time.RFC3339)
-	r.Classifier = a.cfg.Classifier
-	if a.cfg.Classifier != string(cascade.Local) {
-		r.Classifier += ":" + a.cfg.ChatModel
-	}
-	if f.out != "" {
-		if err := eval.WriteDir(f.out, r, preds); err != nil {
-			return err
+	if f.dev != "" {
+		var err error
+		if dev, hashes["dev:"+f.dev], err = readItems(f.dev, f, tax); err != nil {
+			return nil, err
 		}
 	}
-	return summary(a.stdout, r, f.out)
+	b, err := trainItems(train, dev, f.seed, tax)
+	if err != nil {
+		return nil, err
+	}
+	det, err := ap.Detector()
+	if err != nil {
+		return nil, err
+	}
+	for _, s := range sets {
+		maps.Copy(s.hashes, hashes)
+	}
+	return app.NewClassifier(det, b, tax), nil
 }
 
 // classifierPredictor adapts the classification pipeline to the harness.
@@ -225,41 +248,94 @@ func (p classifierPredictor) Predict(ctx context.Context, text string) (eval.Out
 	return o, nil
 }
 
-// evalItems reads --data, or the embedded test split (all splits with
-// --folds), and returns the items and the sha256 of each source.
-func (a *tool) evalItems(f evalFlags, tax *triage.Taxonomy) ([]eval.Item, map[string]string, error) {
-	hashes := map[string]string{}
-	var items []eval.Item
-	if len(f.data) == 0 {
-		splits := []datasets.Split{datasets.Test}
-		if f.folds > 0 {
-			splits = datasets.Splits
+// evalSet is one set of items evaluated on its own, with the sha256 of
+// each of its sources. Its name is the subdirectory of --out its reports
+// go to ("" for --out itself).
+type evalSet struct {
+	name   string
+	items  []eval.Item
+	hashes map[string]string
+}
+
+// Embedded evaluation sets: the test split and the field set.
+const (
+	setTest  = "test"
+	setField = "field"
+)
+
+// evalSets reads --data as one set; or, with --folds, all embedded splits
+// as one; or else each embedded set named by --set (default: the test
+// split and the field set).
+func (a *tool) evalSets(f evalFlags, tax *triage.Taxonomy) ([]evalSet, error) {
+	if len(f.data) > 0 {
+		set := evalSet{hashes: map[string]string{}}
+		for _, path := range f.data {
+			it, h, err := readItems(path, f, tax)
+			if err != nil {
+				return nil, err
+			}
+			set.items = append(set.items, it...)
+			set.hashes[path] = h
 		}
-		for _, s := range splits {
-			data, _ := fs.ReadFile(datasets.FS(), "complaints/"+string(s)+".jsonl")
+		if len(set.items) == 0 {
+			return nil, fmt.Errorf("no items in %s: %w", strings.Join(f.data, ", "), eval.ErrNoItems)
+		}
+		return []evalSet{set}, nil
+	}
+	if f.folds > 0 {
+		set := evalSet{hashes: map[string]string{}}
+		for _, s := range datasets.Splits {
 			cs, err := datasets.LoadComplaints(s, tax)
 			if err != nil {
-				return nil, nil, err
+				return nil, err
 			}
-			hashes[datasets.ComplaintsFile(s)] = sha(data)
-			for _, c := range cs {
-				items = append(items, itemOf(datasets.Row{ID: c.ID, Text: c.Text, Label: c.Scenario, Lang: c.Lang, Channel: c.Channel, Severity: c.Severity}, tax))
-			}
+			set.items = append(set.items, complaintItems(cs, tax)...)
+			set.hashes[datasets.ComplaintsFile(s)] = embeddedSHA(datasets.ComplaintsFile(s))
 		}
-		return items, hashes, nil
+		return []evalSet{set}, nil
 	}
-	for _, path := range f.data {
-		it, h, err := readItems(path, f, tax)
+	var sets []evalSet
+	for _, name := range f.sets {
+		var (
+			cs   []triage.Complaint
+			file string
+			err  error
+		)
+		switch name {
+		case setTest:
+			file = datasets.ComplaintsFile(datasets.Test)
+			cs, err = datasets.LoadComplaints(datasets.Test, tax)
+		case setField:
+			file = datasets.FieldFile
+			cs, err = datasets.LoadField(tax)
+		default:
+			return nil, &usageError{fmt.Errorf("--set %q: want %s or %s", name, setTest, setField)}
+		}
 		if err != nil {
-			return nil, nil, err
+			return nil, err
 		}
-		items = append(items, it...)
-		hashes[path] = h
+		sets = append(sets, evalSet{name: name, items: complaintItems(cs, tax), hashes: map[string]string{file: embeddedSHA(file)}})
 	}
-	if len(items) == 0 {
-		return nil, nil, fmt.Errorf("no items in %s: %w", strings.Join(f.data, ", "), eval.ErrNoItems)
+	if len(sets) == 0 {
+		return nil, &usageError{errors.New("--set: name at least one set")}
 	}
-	return items, hashes, nil
+	return sets, nil
+}
+
+// embeddedSHA is the sha256 of an embedded dataset file, named as in
+// datasets (datasets/…).
+func embeddedSHA(file string) string {
+	data, _ := fs.ReadFile(datasets.FS(), strings.TrimPrefix(file, "datasets/"))
+	return sha(data)
+}
+
+func complaintItems(cs []triage.Complaint, tax *triage.Taxonomy) []eval.Item {
+	items := make([]eval.Item, len(cs))
+	for i, c := range cs {
+		items[i] = itemOf(datasets.Row{ID: c.ID, Text: c.Text, Label: c.Scenario, Lang: c.Lang, Channel: c.Channel, Severity: c.Severity}, tax)
+		items[i].Hard = c.Hard
+	}
+	return items
 }
 
 func readItems(path string, f evalFlags, tax *triage.Taxonomy) ([]eval.Item, string, error) {
@@ -346,56 +422,127 @@ func (a *tool) progress(total int) func(done, total int) {
 	return func(done, _ int) { bar.Set(done) }
 }
 
-// summary prints the one-screen result.
-func summary(w io.Writer, r *eval.Report, out string) error {
+// summary prints the one-screen result: a column per set.
+func summary(w io.Writer, sets []evalSet, rs []*eval.Report, out string) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintf(tw, "items\t%d\n", r.Items)
-	fmt.Fprintf(tw, "accuracy\t%.3f\n", r.Accuracy)
-	fmt.Fprintf(tw, "macro F1 / weighted F1\t%.3f / %.3f\n", r.MacroF1, r.WeightedF1)
-	if r.Folds != nil {
-		fmt.Fprintf(tw, "%d-fold accuracy\t%.3f ± %.3f\n", r.Folds.K, r.Folds.Accuracy.Mean, r.Folds.Accuracy.Std)
-		fmt.Fprintf(tw, "%d-fold macro F1\t%.3f ± %.3f\n", r.Folds.K, r.Folds.MacroF1.Mean, r.Folds.MacroF1.Std)
-	}
-	if r.RoutingAccuracy != nil {
-		fmt.Fprintf(tw, "routing accuracy\t%.3f\n", *r.RoutingAccuracy)
-	}
-	if s := r.Severity; s != nil {
-		base := ""
-		if s.Baseline != nil {
-			base = fmt.Sprintf(" (scenario default %.3f)", *s.Baseline)
+	row := func(name string, cell func(r *eval.Report) string) {
+		cells := make([]string, len(rs))
+		any := false
+		for i, r := range rs {
+			if cells[i] = cell(r); cells[i] != "" {
+				any = true
+			}
 		}
-		fmt.Fprintf(tw, "severity accuracy\t%.3f%s\n", s.Accuracy, base)
-		fmt.Fprintf(tw, "under-triage of 4–5\t%.1f%%\n", 100*s.UnderTriageRate)
+		if any {
+			fmt.Fprintf(tw, "%s\t%s\n", name, strings.Join(cells, "\t"))
+		}
 	}
-	if r.LanguageAccuracy != nil {
-		fmt.Fprintf(tw, "language accuracy\t%.3f\n", *r.LanguageAccuracy)
+	if len(rs) > 1 {
+		names := make([]string, len(sets))
+		for i, s := range sets {
+			names[i] = s.name
+		}
+		fmt.Fprintf(tw, "set\t%s\n", strings.Join(names, "\t"))
 	}
-	fmt.Fprintf(tw, "sent to review\t%.1f%% (accuracy of the rest %.3f)\n", 100*r.Review.Rate, r.Review.AutoAccuracy)
-	fmt.Fprintf(tw, "calibration error\t%.3f\n", r.Calibration.ECE)
-	if o := r.OOS; o != nil {
-		fmt.Fprintf(tw, "in-scope accuracy\t%.3f\n", o.InScopeAccuracy)
-		fmt.Fprintf(tw, "oos recall / precision\t%.3f / %.3f\n", o.Recall, o.Precision)
+	row("items", func(r *eval.Report) string { return strconv.Itoa(r.Items) })
+	row("accuracy", func(r *eval.Report) string { return fmt.Sprintf("%.3f", r.Accuracy) })
+	row("macro F1 / weighted F1", func(r *eval.Report) string { return fmt.Sprintf("%.3f / %.3f", r.MacroF1, r.WeightedF1) })
+	k := "k"
+	if rs[0].Folds != nil {
+		k = strconv.Itoa(rs[0].Folds.K)
 	}
-	fmt.Fprintf(tw, "latency p50/p95/p99\t%.0f / %.0f / %.0f µs\n", r.LatencyMicros.P50, r.LatencyMicros.P95, r.LatencyMicros.P99)
-	fmt.Fprintf(tw, "throughput\t%.0f items/s\n", r.ThroughputPerS)
-	if len(r.UnseenLabels) > 0 {
+	row(k+"-fold accuracy", func(r *eval.Report) string {
+		if r.Folds == nil {
+			return ""
+		}
+		return fmt.Sprintf("%.3f ± %.3f", r.Folds.Accuracy.Mean, r.Folds.Accuracy.Std)
+	})
+	row(k+"-fold macro F1", func(r *eval.Report) string {
+		if r.Folds == nil {
+			return ""
+		}
+		return fmt.Sprintf("%.3f ± %.3f", r.Folds.MacroF1.Mean, r.Folds.MacroF1.Std)
+	})
+	row("routing accuracy", func(r *eval.Report) string { return optional(r.RoutingAccuracy) })
+	row("severity accuracy", func(r *eval.Report) string {
+		if r.Severity == nil {
+			return ""
+		}
+		if r.Severity.Baseline != nil {
+			return fmt.Sprintf("%.3f (scenario default %.3f)", r.Severity.Accuracy, *r.Severity.Baseline)
+		}
+		return fmt.Sprintf("%.3f", r.Severity.Accuracy)
+	})
+	row("under-triage of 4–5", func(r *eval.Report) string {
+		if r.Severity == nil {
+			return ""
+		}
+		return fmt.Sprintf("%.1f%%", 100*r.Severity.UnderTriageRate)
+	})
+	row("language accuracy", func(r *eval.Report) string { return optional(r.LanguageAccuracy) })
+	row("sent to review", func(r *eval.Report) string { return fmt.Sprintf("%.1f%%", 100*r.Review.Rate) })
+	row("accuracy / routing of the rest", func(r *eval.Report) string {
+		if r.Review.AutoRouting == nil {
+			return fmt.Sprintf("%.3f", r.Review.AutoAccuracy)
+		}
+		return fmt.Sprintf("%.3f / %.3f", r.Review.AutoAccuracy, *r.Review.AutoRouting)
+	})
+	row("hard / ordinary accuracy", func(r *eval.Report) string {
+		h, ok1 := r.Slices.Hard["hard"]
+		o, ok2 := r.Slices.Hard["ordinary"]
+		if !ok1 || !ok2 {
+			return ""
+		}
+		return fmt.Sprintf("%.3f / %.3f", h.Accuracy, o.Accuracy)
+	})
+	row("calibration error", func(r *eval.Report) string { return fmt.Sprintf("%.3f", r.Calibration.ECE) })
+	row("in-scope accuracy", func(r *eval.Report) string {
+		if r.OOS == nil {
+			return ""
+		}
+		return fmt.Sprintf("%.3f", r.OOS.InScopeAccuracy)
+	})
+	row("oos recall / precision", func(r *eval.Report) string {
+		if r.OOS == nil {
+			return ""
+		}
+		return fmt.Sprintf("%.3f / %.3f", r.OOS.Recall, r.OOS.Precision)
+	})
+	row("latency p50/p95/p99", func(r *eval.Report) string {
+		return fmt.Sprintf("%.0f / %.0f / %.0f µs", r.LatencyMicros.P50, r.LatencyMicros.P95, r.LatencyMicros.P99)
+	})
+	row("throughput", func(r *eval.Report) string { return fmt.Sprintf("%.0f items/s", r.ThroughputPerS) })
+	row("unseen labels", func(r *eval.Report) string {
 		var ls []string
 		for l, n := range r.UnseenLabels {
 			ls = append(ls, fmt.Sprintf("%s ×%d", l, n))
 		}
 		sort.Strings(ls)
-		fmt.Fprintf(tw, "unseen labels\t%s\n", strings.Join(ls, ", "))
-	}
-	for i, p := range r.MostConfused {
-		if i == 5 {
-			break
-		}
-		fmt.Fprintf(tw, "confused\t%s → %s ×%d\n", p.Gold, p.Predicted, p.Count)
+		return strings.Join(ls, ", ")
+	})
+	for i := range 5 {
+		row("confused", func(r *eval.Report) string {
+			if i >= len(r.MostConfused) {
+				return ""
+			}
+			p := r.MostConfused[i]
+			return fmt.Sprintf("%s → %s ×%d", p.Gold, p.Predicted, p.Count)
+		})
 	}
 	if out != "" {
-		fmt.Fprintf(tw, "reports\t%s/report.{json,md,html}, predictions.jsonl, errors.jsonl\n", out)
+		for _, s := range sets {
+			dir := filepath.Join(out, s.name)
+			fmt.Fprintf(tw, "reports\t%s/report.{json,md,html}, predictions.jsonl, errors.jsonl\n", dir)
+		}
 	}
 	return tw.Flush()
+}
+
+func optional(v *float64) string {
+	if v == nil {
+		return ""
+	}
+	return fmt.Sprintf("%.3f", *v)
 }
 
 func sha(data []byte) string {

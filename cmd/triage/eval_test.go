@@ -17,12 +17,19 @@ func TestEvalDefaultModel(t *testing.T) {
 	if r.code != 0 {
 		t.Fatalf("exit %d: %s", r.code, r.stderr)
 	}
-	for _, want := range []string{"accuracy", "routing accuracy", "severity accuracy", "under-triage", "reports"} {
+	for _, want := range []string{"accuracy", "routing accuracy", "severity accuracy", "under-triage", "reports", "field", "hard / ordinary"} {
 		if !strings.Contains(r.stdout, want) {
 			t.Errorf("summary lacks %q:\n%s", want, r.stdout)
 		}
 	}
-	rep, err := eval.ReadReport(filepath.Join(out, "report.json"))
+	field, err := eval.ReadReport(filepath.Join(out, "field", "report.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if field.Items < 400 || field.DataHashes["datasets/field/field.jsonl"] == "" || field.Slices.Hard["hard"].Items == 0 {
+		t.Errorf("field report: %d items, hashes %v, hard slice %v", field.Items, field.DataHashes, field.Slices.Hard)
+	}
+	rep, err := eval.ReadReport(filepath.Join(out, "test", "report.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -32,7 +39,7 @@ func TestEvalDefaultModel(t *testing.T) {
 	if rep.DataHashes["datasets/complaints/test.jsonl"] == "" || !strings.HasPrefix(rep.Command, "triage eval") {
 		t.Errorf("provenance: %v %q", rep.DataHashes, rep.Command)
 	}
-	raw, _ := os.ReadFile(filepath.Join(out, "report.json"))
+	raw, _ := os.ReadFile(filepath.Join(out, "test", "report.json"))
 	for _, key := range []string{`"accuracy"`, `"macro_f1"`, `"weighted_f1"`, `"labels"`, `"confusion"`, `"most_confused"`, `"routing_accuracy"`,
 		`"severity"`, `"under_triage_rate"`, `"language_accuracy"`, `"calibration"`, `"ece"`, `"coverage"`, `"slices"`, `"latency_us"`, `"throughput_per_s"`} {
 		if !strings.Contains(string(raw), key) {
@@ -42,17 +49,20 @@ func TestEvalDefaultModel(t *testing.T) {
 }
 
 // TestRegressionGate evaluates the default model on the test split and
-// compares it with the committed baseline (eval/baseline/report.json):
-// accuracy, macro-F1 and routing accuracy may not fall by more than 0.02.
-// Re-record the baseline deliberately with `make baseline`.
+// the field set and compares each with the committed baseline
+// (eval/baseline/{test,field}/report.json): accuracy, macro-F1 and
+// routing accuracy may not fall by more than 0.02. Re-record the
+// baseline deliberately with `make baseline`.
 func TestRegressionGate(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "now")
 	if r := cli(t, "", map[string]string{"TRIAGE_LANGUAGES": ""}, "eval", "--out", out); r.code != 0 {
 		t.Fatalf("eval: exit %d: %s", r.code, r.stderr)
 	}
-	r := cli(t, "", nil, "eval", "--compare", "../../eval/baseline/report.json", filepath.Join(out, "report.json"), "--max-drop", "0.02")
-	if r.code != 0 {
-		t.Fatalf("the default model regressed against eval/baseline (exit %d): %s\n%s", r.code, r.stderr, r.stdout)
+	for _, set := range []string{"test", "field"} {
+		r := cli(t, "", nil, "eval", "--compare", filepath.Join("../../eval/baseline", set, "report.json"), filepath.Join(out, set, "report.json"), "--max-drop", "0.02")
+		if r.code != 0 {
+			t.Errorf("the default model regressed on the %s set against eval/baseline (exit %d): %s\n%s", set, r.code, r.stderr, r.stdout)
+		}
 	}
 }
 

@@ -156,11 +156,11 @@ func TestEvalCascade(t *testing.T) {
 	reports := map[string]*eval.Report{}
 	for _, mode := range []string{"local", "cascade"} {
 		out := filepath.Join(t.TempDir(), mode)
-		r := cli(t, "", env, "eval", "--classifier", mode, "--out", out)
+		r := cli(t, "", env, "eval", "--classifier", mode, "--set", "test", "--out", out)
 		if r.code != 0 {
 			t.Fatalf("%s: exit %d: %s", mode, r.code, r.stderr)
 		}
-		rep, err := eval.ReadReport(filepath.Join(out, "report.json"))
+		rep, err := eval.ReadReport(filepath.Join(out, "test", "report.json"))
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -4,6 +4,7 @@
 //
 //	go run ./datasets/internal/datatool split  FILE.jsonl...
 //	go run ./datasets/internal/datatool cases  FILE.jsonl...
+//	go run ./datasets/internal/datatool field  FILE.jsonl...
 //	go run ./datasets/internal/datatool card
 //
 // Input rows may omit id and queue; both are filled in (queue from the
@@ -52,6 +53,8 @@ func main() {
 		err = runSplit(os.Args[2:])
 	case "cases":
 		err = runCases(os.Args[2:])
+	case "field":
+		err = runField(os.Args[2:])
 	case "card":
 		err = runCard(os.Args[2:])
 	default:
@@ -192,6 +195,49 @@ func runCases(args []string) error {
 	}
 	sort.Slice(rows, func(a, b int) bool { return rows[a].ID < rows[b].ID })
 	fmt.Printf("cases: %d rows\n", len(rows))
+	return writeJSONL(*outPath, rows)
+}
+
+// runField writes the field set: rows checked like the complaints, ids
+// fld-<lang>-NNNN, exact and near-duplicates dropped, and any row close to
+// a training, dev or test complaint dropped too (the field set measures
+// text the model has never seen).
+func runField(args []string) error {
+	fs := flag.NewFlagSet("field", flag.ExitOnError)
+	outPath := fs.String("out", datasets.FieldFile, "output file")
+	fs.Parse(args)
+	tax, err := datasets.LoadTaxonomy()
+	if err != nil {
+		return err
+	}
+	base := func(c *triage.Complaint) *triage.Complaint { return c }
+	known := []string{*outPath}
+	staged, err := readStaging(fs.Args(), known, tax, base)
+	if err != nil {
+		return err
+	}
+	var complaints []string
+	for _, s := range datasets.Splits {
+		cs, err := datasets.LoadComplaints(s, tax)
+		if err != nil {
+			return err
+		}
+		for _, c := range cs {
+			complaints = append(complaints, c.Text)
+		}
+	}
+	staged = dropDuplicates(staged, func(r stagedRow[triage.Complaint]) string { return r.row.Text }, complaints)
+	rows, err := assignIDs(staged, known, "fld", base)
+	if err != nil {
+		return err
+	}
+	for _, c := range rows {
+		if _, err := datasets.ReadComplaints(bytes.NewReader(mustJSON(c)), "row "+c.ID, tax); err != nil {
+			return err
+		}
+	}
+	sort.Slice(rows, func(a, b int) bool { return rows[a].ID < rows[b].ID })
+	fmt.Printf("field: %d rows\n", len(rows))
 	return writeJSONL(*outPath, rows)
 }
 
