@@ -1,7 +1,6 @@
 package classify
 
 import (
-	"fmt"
 	"slices"
 	"time"
 
@@ -187,15 +186,15 @@ func (c *Classifier) severity(text, lang, scenario string, x *Vector) Severity {
 	if c.Severity == nil {
 		return sev
 	}
-	var lvl int
-	var prob float64
+	var p Prediction
 	if x != nil {
-		lvl, prob = c.Severity.levelOf(c.Severity.predictVector(*x))
+		p = c.Severity.predictVector(*x)
 	} else {
-		lvl, prob = c.Severity.Level(text)
+		p = c.Severity.Predict(text)
 	}
+	lvl, _, why := c.Severity.levelOf(p)
 	out := Severity{Level: max(lvl, c.esc.signalLevel(sev.Signals)), Signals: sev.Signals, Amounts: sev.Amounts}
-	out.Reasons = append([]string{fmt.Sprintf("severity model: %d (p=%.2f)", lvl, prob)}, sev.Reasons[1:]...)
+	out.Reasons = append([]string{why}, sev.Reasons[1:]...)
 	return out
 }
 

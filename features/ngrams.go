@@ -135,21 +135,28 @@ func (fc Config) Extract(text string, m *Matcher, buf []rune, emit func(uint64))
 			continue
 		}
 		if t.dense {
-			for n := fc.DenseMin; n <= fc.DenseMax; n++ {
-				for s := 0; s+n <= len(t.runes); s++ {
-					emit(hashRunes(hashByte(fnvOffset, kindDense), t.runes[s:s+n]))
+			for s := 0; s+fc.DenseMin <= len(t.runes); s++ {
+				h := hashByte(fnvOffset, kindDense)
+				for n := 1; n <= fc.DenseMax && s+n <= len(t.runes); n++ {
+					h = hashRunes(h, t.runes[s+n-1:s+n])
+					if n >= fc.DenseMin {
+						emit(h)
+					}
 				}
 			}
 		} else {
 			padded = append(padded[:0], ' ')
 			padded = append(padded, t.runes...)
 			padded = append(padded, ' ')
-			for n := fc.CharMin; n <= fc.CharMax; n++ {
-				if n > len(padded) {
-					break
-				}
-				for s := 0; s+n <= len(padded); s++ {
-					emit(hashRunes(hashByte(fnvOffset, kindChar), padded[s:s+n]))
+			// Each start's n-grams extend one another, so one pass of the
+			// hash per start yields all of them (FNV is sequential).
+			for s := 0; s+fc.CharMin <= len(padded); s++ {
+				h := hashByte(fnvOffset, kindChar)
+				for n := 1; n <= fc.CharMax && s+n <= len(padded); n++ {
+					h = hashRunes(h, padded[s+n-1:s+n])
+					if n >= fc.CharMin {
+						emit(h)
+					}
 				}
 			}
 		}

@@ -81,7 +81,15 @@ func runSplit(args []string) error {
 	if err != nil {
 		return err
 	}
-	staged = dropDuplicates(staged, func(r stagedRow[triage.Complaint]) string { return r.row.Text }, nil)
+	// The field set measures text the model has never seen: nothing close
+	// to it may be trained on.
+	var field []string
+	if fcs, err := datasets.LoadField(tax); err == nil {
+		for _, c := range fcs {
+			field = append(field, c.Text)
+		}
+	}
+	staged = dropDuplicates(staged, func(r stagedRow[triage.Complaint]) string { return r.row.Text }, field)
 	rows, err := assignIDs(staged, known, "cmp", base)
 	if err != nil {
 		return err
