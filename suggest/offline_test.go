@@ -59,7 +59,7 @@ func TestOfflineDraftCompensationAndAsk(t *testing.T) {
 	verified.Loss = &triage.Money{Amount: 648, Currency: "CNY"}
 	goodwill := suggest.Request{Text: "客服态度太差了，挂我电话", Result: result("zh", "service_quality", 2, 120), Cases: similar(t, "case-zh-0007", 0.1)}
 	goodwillUSD := suggest.Request{Text: "The agent hung up on me twice and I was charged $5 for the call", Result: result("en", "service_quality", 2, 120, features.Amount{Value: 5, Currency: "USD"}), Cases: nil}
-	unknownLang := suggest.Request{Text: "Il servizio clienti non risponde da giorni", Result: result("it", "service_quality", 2, 30)}
+	unknownLang := suggest.Request{Text: "Kundeservice har ikke svaret i flere dage", Result: result("da", "service_quality", 2, 30)}
 	tests := []struct {
 		name      string
 		req       suggest.Request

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/triagedesk/triage/datasets"
 	"github.com/triagedesk/triage/eval"
 	"github.com/triagedesk/triage/llm/llmtest"
 )
@@ -33,7 +34,15 @@ func TestEvalDefaultModel(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if rep.Items != 300 || rep.RoutingAccuracy == nil || rep.Severity == nil || rep.LanguageAccuracy == nil || rep.ModelVersion == "" {
+	tax, err := datasets.LoadTaxonomy()
+	if err != nil {
+		t.Fatal(err)
+	}
+	test, err := datasets.LoadComplaints(datasets.Test, tax)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Items != len(test) || rep.RoutingAccuracy == nil || rep.Severity == nil || rep.LanguageAccuracy == nil || rep.ModelVersion == "" {
 		t.Errorf("report %+v", rep)
 	}
 	if rep.DataHashes["datasets/complaints/test.jsonl"] == "" || !strings.HasPrefix(rep.Command, "triage eval") {

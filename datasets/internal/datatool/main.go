@@ -6,6 +6,7 @@
 //	go run ./datasets/internal/datatool cases  FILE.jsonl...
 //	go run ./datasets/internal/datatool field  FILE.jsonl...
 //	go run ./datasets/internal/datatool card
+//	go run ./datasets/internal/datatool compensate SCENARIO LOSS CURRENCY DELAY_DAYS
 //
 // Input rows may omit id and queue; both are filled in (queue from the
 // taxonomy). Rows read from the dataset files themselves (the complaint
@@ -55,6 +56,8 @@ func main() {
 		err = runCases(os.Args[2:])
 	case "field":
 		err = runField(os.Args[2:])
+	case "compensate":
+		err = runCompensate(os.Args[2:])
 	case "card":
 		err = runCard(os.Args[2:])
 	default:
@@ -247,6 +250,32 @@ func runField(args []string) error {
 	sort.Slice(rows, func(a, b int) bool { return rows[a].ID < rows[b].ID })
 	fmt.Printf("field: %d rows\n", len(rows))
 	return writeJSONL(*outPath, rows)
+}
+
+// runCompensate prints what the policy gives, as the compensation object
+// of a case (without form), for writers of resolved cases.
+func runCompensate(args []string) error {
+	if len(args) != 4 {
+		return errors.New("usage: datatool compensate SCENARIO LOSS CURRENCY DELAY_DAYS")
+	}
+	tax, err := datasets.LoadTaxonomy()
+	if err != nil {
+		return err
+	}
+	loss, err := strconv.ParseFloat(args[1], 64)
+	if err != nil {
+		return fmt.Errorf("loss %q: %w", args[1], err)
+	}
+	days, err := strconv.Atoi(args[3])
+	if err != nil {
+		return fmt.Errorf("delay days %q: %w", args[3], err)
+	}
+	c, err := tax.Compensate(args[0], loss, args[2], days)
+	if err != nil {
+		return err
+	}
+	os.Stdout.Write(append(mustJSON(c), '\n'))
+	return nil
 }
 
 func runCard(args []string) error {
