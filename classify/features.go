@@ -25,6 +25,7 @@ type vectorizer struct {
 	lexicon  []triage.Concept
 	concepts *features.Matcher
 	columns  map[uint64]int32
+	table    *columnTable // columns, for fast lookup
 	idf      []float32
 	// isConcept marks the columns that are lexicon concepts.
 	isConcept     []bool
@@ -58,6 +59,7 @@ func newVectorizer(fc features.Config, lexicon []triage.Concept) *vectorizer {
 // index marks concept columns and sets their weight; called once the
 // columns are known (after fitting or loading).
 func (v *vectorizer) index() {
+	v.table = newColumnTable(v.columns)
 	v.isConcept = make([]bool, len(v.idf))
 	for _, h := range v.concepts.Hashes() {
 		if c, ok := v.columns[h]; ok {
@@ -83,7 +85,7 @@ func newScratch() *scratch { return &scratch{cols: make([]int32, 0, 1024)} }
 func (v *vectorizer) vectorize(text string, s *scratch) Vector {
 	s.cols = s.cols[:0]
 	s.runes = v.features.Extract(text, v.concepts, s.runes, func(h uint64) {
-		if c, ok := v.columns[h]; ok {
+		if c, ok := v.table.get(h); ok {
 			s.cols = append(s.cols, c)
 		}
 	})

@@ -13,7 +13,7 @@ import (
 	"github.com/triagedesk/triage"
 )
 
-//go:embed taxonomy.yaml lexicon.yaml cases.jsonl complaints/*.jsonl field/*.jsonl
+//go:embed taxonomy.yaml lexicon.yaml cases.jsonl complaints/*.jsonl field/*.jsonl labelling/*.jsonl
 var files embed.FS
 
 // Split names one part of the labelled complaints.
@@ -72,6 +72,39 @@ func LoadComplaints(s Split, tax *triage.Taxonomy) ([]triage.Complaint, error) {
 func LoadField(tax *triage.Taxonomy) ([]triage.Complaint, error) {
 	data, _ := files.ReadFile("field/field.jsonl")
 	return ReadComplaints(bytes.NewReader(data), FieldFile, tax)
+}
+
+// SeverityPass records how one complaint's severity was labelled: by its
+// writer, by a second labeller who saw only the text, and the final label
+// (the complaint's severity) after disagreements were resolved.
+type SeverityPass struct {
+	ID     string `json:"id"`
+	Writer int    `json:"writer"`
+	Second int    `json:"second"`
+	Final  int    `json:"final"`
+}
+
+// SeverityPassesFile holds the severity labelling passes.
+const SeverityPassesFile = "datasets/labelling/severity.jsonl"
+
+// LoadSeverityPasses reads the embedded severity labelling passes.
+func LoadSeverityPasses() ([]SeverityPass, error) {
+	data, _ := files.ReadFile("labelling/severity.jsonl")
+	var out []SeverityPass
+	err := readJSONL(bytes.NewReader(data), SeverityPassesFile, func(line int, b []byte) error {
+		var p SeverityPass
+		if err := decodeStrict(b, &p); err != nil {
+			return err
+		}
+		for _, l := range []int{p.Writer, p.Second, p.Final} {
+			if l < 1 || l > 5 {
+				return fmt.Errorf("%w: %s: level %d outside 1..5", triage.ErrInvalidRecord, p.ID, l)
+			}
+		}
+		out = append(out, p)
+		return nil
+	})
+	return out, err
 }
 
 // LoadCases reads the embedded resolved cases, checked against tax.

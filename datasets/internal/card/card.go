@@ -22,6 +22,9 @@ type Data struct {
 	Taxonomy   *triage.Taxonomy
 	Complaints map[datasets.Split][]triage.Complaint
 	Cases      []triage.Case
+	Field      []triage.Complaint
+	// Passes are the two blind severity labellings and the resolution.
+	Passes []datasets.SeverityPass
 }
 
 // Load reads the embedded datasets.
@@ -37,6 +40,12 @@ func Load() (Data, error) {
 		}
 	}
 	if d.Cases, err = datasets.LoadCases(tax); err != nil {
+		return Data{}, err
+	}
+	if d.Field, err = datasets.LoadField(tax); err != nil {
+		return Data{}, err
+	}
+	if d.Passes, err = datasets.LoadSeverityPasses(); err != nil {
 		return Data{}, err
 	}
 	return d, nil
@@ -64,7 +73,7 @@ func Markdown(d Data) string {
 		fmt.Fprintf(&b, "| %s | %d | %.1f%% |\n", s, len(d.Complaints[s]), pct(len(d.Complaints[s]), len(all)))
 	}
 
-	b.WriteString("\n#### Scenario × language (all splits)\n\n")
+	b.WriteString("\n#### Language × scenario (all splits)\n\n")
 	scenarioByLang(&b, d.Taxonomy, langs, func(yield func(scenario, lang string)) {
 		for _, c := range all {
 			yield(c.Scenario, c.Lang)
@@ -104,6 +113,28 @@ func Markdown(d Data) string {
 
 	b.WriteString("\n#### Text length (characters)\n\n")
 	lengthTable(&b, langs, all)
+
+	b.WriteString("\n#### Sentiment and emotion\n\n")
+	feelings(&b, d.Taxonomy, all)
+
+	b.WriteString("\n#### Severity: second, blind labelling\n\n")
+	agreement(&b, d.Passes)
+
+	hard := count(d.Field, func(c triage.Complaint) bool { return c.Hard })
+	fmt.Fprintf(&b, "\n### Field set: %d rows, %d hard (%.0f%%)\n\n", len(d.Field), hard, pct(hard, len(d.Field)))
+	scenarioByLang(&b, d.Taxonomy, languages(d.Taxonomy, d.Field), func(yield func(scenario, lang string)) {
+		for _, c := range d.Field {
+			yield(c.Scenario, c.Lang)
+		}
+	})
+	b.WriteString("\nSeverity:")
+	for lvl := 1; lvl <= 5; lvl++ {
+		fmt.Fprintf(&b, " L%d %d", lvl, count(d.Field, func(c triage.Complaint) bool { return c.Severity == lvl }))
+		if lvl < 5 {
+			b.WriteString(",")
+		}
+	}
+	b.WriteString(".\n")
 
 	fmt.Fprintf(&b, "\n### Resolved cases: %d rows\n\n", len(d.Cases))
 	caseLangs := languages(d.Taxonomy, complaintsOf(d.Cases))
@@ -145,16 +176,18 @@ func Replace(card, tables string) (string, error) {
 	return card[:i] + tables + card[j+len(End):], nil
 }
 
+// scenarioByLang writes a language × scenario table of counts.
 func scenarioByLang(b *strings.Builder, tax *triage.Taxonomy, langs []string, each func(func(scenario, lang string))) {
 	counts := map[[2]string]int{}
 	each(func(s, l string) { counts[[2]string{s, l}]++ })
-	b.WriteString("| scenario | " + strings.Join(langs, " | ") + " | total |\n|---|" + strings.Repeat("---:|", len(langs)+1) + "\n")
-	colTotals := make([]int, len(langs))
+	scenarios := tax.ScenarioIDs()
+	b.WriteString("| language | " + strings.Join(scenarios, " | ") + " | total |\n|---|" + strings.Repeat("---:|", len(scenarios)+1) + "\n")
+	colTotals := make([]int, len(scenarios))
 	grand := 0
-	for _, s := range tax.ScenarioIDs() {
-		fmt.Fprintf(b, "| %s |", s)
+	for _, l := range langs {
+		fmt.Fprintf(b, "| %s |", l)
 		total := 0
-		for i, l := range langs {
+		for i, s := range scenarios {
 			n := counts[[2]string{s, l}]
 			colTotals[i] += n
 			total += n
@@ -168,6 +201,88 @@ func scenarioByLang(b *strings.Builder, tax *triage.Taxonomy, langs []string, ea
 		fmt.Fprintf(b, " **%d** |", n)
 	}
 	fmt.Fprintf(b, " **%d** |\n", grand)
+}
+
+// feelings writes the sentiment × emotion table of the rows labelled
+// with both.
+func feelings(b *strings.Builder, tax *triage.Taxonomy, all []triage.Complaint) {
+	counts := map[[2]string]int{}
+	n := 0
+	for _, c := range all {
+		if c.Sentiment != "" {
+			counts[[2]string{c.Sentiment, c.Emotion}]++
+			n++
+		}
+	}
+	fmt.Fprintf(b, "%d of %d rows carry sentiment and emotion labels.\n\n", n, len(all))
+	b.WriteString("| emotion | " + strings.Join(tax.Sentiments, " | ") + " | total |\n|---|" + strings.Repeat("---:|", len(tax.Sentiments)+1) + "\n")
+	for _, e := range tax.Emotions {
+		fmt.Fprintf(b, "| %s |", e)
+		total := 0
+		for _, s := range tax.Sentiments {
+			total += counts[[2]string{s, e}]
+			fmt.Fprintf(b, " %d |", counts[[2]string{s, e}])
+		}
+		fmt.Fprintf(b, " %d |\n", total)
+	}
+}
+
+// agreement writes how often the blind second severity labelling agreed
+// with the writer's, and what the resolution changed.
+func agreement(b *strings.Builder, passes []datasets.SeverityPass) {
+	if len(passes) == 0 {
+		b.WriteString("No second labelling pass recorded.\n")
+		return
+	}
+	var same, within1, changed int
+	var conf [6][6]int
+	for _, p := range passes {
+		conf[p.Writer][p.Second]++
+		switch d := p.Writer - p.Second; {
+		case d == 0:
+			same++
+			within1++
+		case d == 1 || d == -1:
+			within1++
+		}
+		if p.Final != p.Writer {
+			changed++
+		}
+	}
+	n := len(passes)
+	fmt.Fprintf(b, "%d rows labelled twice, blind. Exact agreement %.1f%%, within one level %.1f%%, quadratic-weighted kappa %.3f. Disagreements were resolved by a third reader who saw both labels; %d labels (%.1f%%) changed.\n\n",
+		n, pct(same, n), pct(within1, n), weightedKappa(conf, n), changed, pct(changed, n))
+	b.WriteString("| writer \\ second | 1 | 2 | 3 | 4 | 5 |\n|---|---:|---:|---:|---:|---:|\n")
+	for w := 1; w <= 5; w++ {
+		fmt.Fprintf(b, "| %d |", w)
+		for s := 1; s <= 5; s++ {
+			fmt.Fprintf(b, " %d |", conf[w][s])
+		}
+		b.WriteString("\n")
+	}
+}
+
+// weightedKappa is Cohen's kappa with quadratic weights over levels 1..5.
+func weightedKappa(conf [6][6]int, n int) float64 {
+	var rows, cols [6]float64
+	for i := 1; i <= 5; i++ {
+		for j := 1; j <= 5; j++ {
+			rows[i] += float64(conf[i][j])
+			cols[j] += float64(conf[i][j])
+		}
+	}
+	var obs, exp float64
+	for i := 1; i <= 5; i++ {
+		for j := 1; j <= 5; j++ {
+			w := float64((i-j)*(i-j)) / 16
+			obs += w * float64(conf[i][j])
+			exp += w * rows[i] * cols[j] / float64(n)
+		}
+	}
+	if exp == 0 {
+		return 1
+	}
+	return 1 - obs/exp
 }
 
 func lengthTable(b *strings.Builder, langs []string, all []triage.Complaint) {
