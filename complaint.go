@@ -25,6 +25,9 @@ type Complaint struct {
 	// Hard marks a row written to be hard: words pointing at another
 	// scenario, two problems, sarcasm, severe signals said indirectly.
 	Hard bool `json:"hard,omitempty"`
+	// Writer names the writer (a persona and batch) who wrote the row,
+	// when known: cross-validation keeps a writer's rows in one fold.
+	Writer string `json:"writer,omitempty"`
 }
 
 // Case is a resolved past case: a complaint plus what was done and said.

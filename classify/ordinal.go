@@ -129,7 +129,9 @@ func TrainSeverity(train, dev []Example, opts TrainOptions, floor func(text stri
 // outOfFold trains SeverityFolds models, each without one fold of train
 // (calibrated on dev), and returns every train example with the
 // prediction of the model that did not see it. Folds are assigned by a
-// hash of the text, so they do not depend on the order of the examples.
+// hash of the example's group (its writer) or, without one, of its text,
+// so they do not depend on the order of the examples, and a writer's
+// examples are predicted by a model that never saw that writer.
 func outOfFold(train, dev []Example, opts TrainOptions) ([]Example, []Prediction, error) {
 	if len(train) < 10*SeverityFolds {
 		return nil, nil, nil
@@ -137,7 +139,11 @@ func outOfFold(train, dev []Example, opts TrainOptions) ([]Example, []Prediction
 	fold := make([]int, len(train))
 	for i, ex := range train {
 		h := fnv.New64a()
-		fmt.Fprintf(h, "%d\x00%s", opts.Seed, ex.Text)
+		key := ex.Group
+		if key == "" {
+			key = "text\x00" + ex.Text
+		}
+		fmt.Fprintf(h, "%d\x00%s", opts.Seed, key)
 		fold[i] = int(h.Sum64() % SeverityFolds)
 	}
 	probs := make([]Prediction, len(train))

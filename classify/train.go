@@ -21,6 +21,9 @@ import (
 type Example struct {
 	Text  string
 	Label string
+	// Group, when set, keeps examples together in cross-validation (the
+	// writer of a complaint): a fold is then text nobody in training wrote.
+	Group string
 }
 
 // TrainOptions control training. The zero value of a field means its

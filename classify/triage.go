@@ -2,6 +2,7 @@ package classify
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 
 	"github.com/triagedesk/triage"
@@ -12,6 +13,7 @@ import (
 // taxonomy's hash is recorded in both.
 func TrainTriage(train, dev []triage.Complaint, tax *triage.Taxonomy, opts TrainOptions) (Bundle, error) {
 	opts.TaxonomyHash = tax.Hash
+	opts.Lexicon = withSignals(opts.Lexicon, tax)
 	scen := func(cs []triage.Complaint) []Example {
 		out := make([]Example, len(cs))
 		for i, c := range cs {
@@ -22,7 +24,7 @@ func TrainTriage(train, dev []triage.Complaint, tax *triage.Taxonomy, opts Train
 	sev := func(cs []triage.Complaint) []Example {
 		out := make([]Example, len(cs))
 		for i, c := range cs {
-			out[i] = Example{Text: c.Text, Label: strconv.Itoa(c.Severity)}
+			out[i] = Example{Text: c.Text, Label: strconv.Itoa(c.Severity), Group: c.Writer}
 		}
 		return out
 	}
@@ -39,4 +41,19 @@ func TrainTriage(train, dev []triage.Complaint, tax *triage.Taxonomy, opts Train
 	b := Bundle{Scenario: s, Severity: v}
 	b.shareVectorizer()
 	return b, nil
+}
+
+// withSignals returns the lexicon with one concept per escalation signal
+// of the taxonomy (id "signal:<id>", its phrases as terms), so both
+// models see "mentions legal action" as one feature in every language,
+// as the rules do.
+func withSignals(lexicon []triage.Concept, tax *triage.Taxonomy) []triage.Concept {
+	out := slices.Clone(lexicon)
+	for _, s := range tax.Escalation.Signals {
+		id := "signal:" + s.ID
+		if !slices.ContainsFunc(out, func(c triage.Concept) bool { return c.ID == id }) {
+			out = append(out, triage.Concept{ID: id, Terms: s.Phrases})
+		}
+	}
+	return out
 }

@@ -280,3 +280,28 @@ func TestCardIsUpToDate(t *testing.T) {
 		t.Error("datasets/README.md count tables are stale; run: go generate ./datasets")
 	}
 }
+
+// Every complaint's severity was labelled twice, blind, and its label is
+// the resolved one.
+func TestSeverityPasses(t *testing.T) {
+	d := load(t)
+	final := map[string]int{}
+	for _, p := range d.Passes {
+		if _, dup := final[p.ID]; dup {
+			t.Errorf("%s: two severity passes", p.ID)
+		}
+		final[p.ID] = p.Final
+		if p.Writer != p.Second && p.Final != p.Writer && p.Final != p.Second {
+			t.Logf("%s: resolved to %d, neither %d nor %d", p.ID, p.Final, p.Writer, p.Second)
+		}
+	}
+	for _, c := range d.AllComplaints() {
+		f, ok := final[c.ID]
+		switch {
+		case !ok:
+			t.Errorf("%s: no second severity pass", c.ID)
+		case f != c.Severity:
+			t.Errorf("%s: severity %d, resolved label %d", c.ID, c.Severity, f)
+		}
+	}
+}
