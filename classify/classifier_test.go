@@ -112,9 +112,9 @@ func TestNeedsReview(t *testing.T) {
 
 func TestOutOfScopeLabel(t *testing.T) {
 	train := []Example{
-		{"my parcel never arrived", "order"}, {"the courier lost my package", "order"}, {"where is my delivery", "order"},
-		{"refund my money please", "refund"}, {"i want my money back", "refund"}, {"cancel and refund the order", "refund"},
-		{"what is the weather tomorrow", OutOfScope}, {"tell me a joke", OutOfScope}, {"who won the football match", OutOfScope},
+		{Text: "my parcel never arrived", Label: "order"}, {Text: "the courier lost my package", Label: "order"}, {Text: "where is my delivery", Label: "order"},
+		{Text: "refund my money please", Label: "refund"}, {Text: "i want my money back", Label: "refund"}, {Text: "cancel and refund the order", Label: "refund"},
+		{Text: "what is the weather tomorrow", Label: OutOfScope}, {Text: "tell me a joke", Label: OutOfScope}, {Text: "who won the football match", Label: OutOfScope},
 	}
 	m, err := Train(train, nil, TrainOptions{MinDF: 1})
 	if err != nil {

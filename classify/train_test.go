@@ -152,7 +152,7 @@ func TestCalibration(t *testing.T) {
 }
 
 func TestTrainErrors(t *testing.T) {
-	ok := []Example{{"my parcel never came", "order"}, {"refund me now", "refund"}}
+	ok := []Example{{Text: "my parcel never came", Label: "order"}, {Text: "refund me now", Label: "refund"}}
 	tests := []struct {
 		name  string
 		train []Example
@@ -160,10 +160,10 @@ func TestTrainErrors(t *testing.T) {
 		want  error
 	}{
 		{"no data", nil, nil, ErrNoData},
-		{"one label", []Example{{"a b c", "x"}, {"d e f", "x"}}, nil, ErrFewLabels},
-		{"empty text", append(ok, Example{"  ", "order"}), nil, ErrEmptyText},
-		{"empty label", append(ok, Example{"hello there", ""}), nil, ErrEmptyLabel},
-		{"empty dev text", ok, []Example{{"", "order"}}, ErrEmptyText},
+		{"one label", []Example{{Text: "a b c", Label: "x"}, {Text: "d e f", Label: "x"}}, nil, ErrFewLabels},
+		{"empty text", append(ok, Example{Text: "  ", Label: "order"}), nil, ErrEmptyText},
+		{"empty label", append(ok, Example{Text: "hello there", Label: ""}), nil, ErrEmptyLabel},
+		{"empty dev text", ok, []Example{{Text: "", Label: "order"}}, ErrEmptyText},
 	}
 	for _, tt := range tests {
 		if _, err := Train(tt.train, tt.dev, TrainOptions{}); !errors.Is(err, tt.want) {
@@ -171,7 +171,7 @@ func TestTrainErrors(t *testing.T) {
 		}
 	}
 	// A dev label the model never saw is not an error: it counts as wrong.
-	m, err := Train(ok, []Example{{"where is my parcel", "unseen"}}, TrainOptions{MinDF: 1})
+	m, err := Train(ok, []Example{{Text: "where is my parcel", Label: "unseen"}}, TrainOptions{MinDF: 1})
 	if err != nil || m.Meta.Metrics.DevAccuracy != 0 {
 		t.Errorf("unseen dev label: %v, dev accuracy %v", err, m.Meta.Metrics.DevAccuracy)
 	}
