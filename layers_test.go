@@ -28,6 +28,7 @@ var layers = map[string]int{
 	"pipeline":          4,
 	"server":            5,
 	"internal/app":      6,
+	"internal/apptest":  7,
 	"cmd/triage":        7,
 }
 

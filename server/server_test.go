@@ -24,6 +24,7 @@ import (
 	"github.com/triagedesk/triage/datasets"
 	"github.com/triagedesk/triage/feedback"
 	"github.com/triagedesk/triage/internal/app"
+	"github.com/triagedesk/triage/internal/apptest"
 	"github.com/triagedesk/triage/llm"
 	"github.com/triagedesk/triage/llm/llmtest"
 	"github.com/triagedesk/triage/server"
@@ -82,7 +83,7 @@ const (
 func newEnv(t *testing.T, cfg server.Config, gen suggest.Generator, dir string) *env {
 	t.Helper()
 	if dir == "" {
-		dir = t.TempDir()
+		dir = apptest.DataDir(t)
 	}
 	ac := app.Defaults()
 	ac.DataDir = dir

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/triagedesk/triage/internal/apptest"
 	"github.com/triagedesk/triage/internal/testdb"
 	"github.com/triagedesk/triage/postgres"
 )
@@ -33,7 +34,7 @@ func search(t *testing.T, env map[string]string, args ...string) searchOut {
 // is set (always in CI), against PostgreSQL in a fresh collection.
 func testStores(t *testing.T, fn func(t *testing.T, env map[string]string)) {
 	t.Run("embedded", func(t *testing.T) {
-		fn(t, map[string]string{"TRIAGE_DATA_DIR": t.TempDir(), "DATABASE_URL": ""})
+		fn(t, map[string]string{"TRIAGE_DATA_DIR": apptest.DataDir(t), "DATABASE_URL": ""})
 	})
 	t.Run("postgres", func(t *testing.T) {
 		url := testdb.URL(t)
@@ -46,7 +47,7 @@ func testStores(t *testing.T, fn func(t *testing.T, env map[string]string)) {
 				}
 			}
 		})
-		fn(t, map[string]string{"TRIAGE_DATA_DIR": t.TempDir(), "DATABASE_URL": url, "TRIAGE_TEST_COLLECTION": col})
+		fn(t, map[string]string{"TRIAGE_DATA_DIR": apptest.DataDir(t), "DATABASE_URL": url, "TRIAGE_TEST_COLLECTION": col})
 	})
 }
 
@@ -92,7 +93,7 @@ func stored(s string) string {
 }
 
 func TestDefaultStoreHasEmbeddedCases(t *testing.T) {
-	env := map[string]string{"TRIAGE_DATA_DIR": t.TempDir(), "DATABASE_URL": ""}
+	env := map[string]string{"TRIAGE_DATA_DIR": apptest.DataDir(t), "DATABASE_URL": ""}
 	out := search(t, env, "--k", "3", "充了648元钻石一直没到账")
 	if len(out.Results) != 3 || !strings.HasPrefix(out.Results[0].ID, "case-") || out.Results[0].Scenario != "payment_recharge" {
 		t.Errorf("results %+v", out.Results)
@@ -104,7 +105,7 @@ func TestDefaultStoreHasEmbeddedCases(t *testing.T) {
 }
 
 func TestIngestSearchErrors(t *testing.T) {
-	env := map[string]string{"TRIAGE_DATA_DIR": t.TempDir(), "DATABASE_URL": ""}
+	env := map[string]string{"TRIAGE_DATA_DIR": apptest.DataDir(t), "DATABASE_URL": ""}
 	tests := []struct {
 		args []string
 		code int

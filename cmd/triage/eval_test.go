@@ -9,6 +9,7 @@ import (
 
 	"github.com/triagedesk/triage/datasets"
 	"github.com/triagedesk/triage/eval"
+	"github.com/triagedesk/triage/internal/apptest"
 	"github.com/triagedesk/triage/llm/llmtest"
 )
 
@@ -171,7 +172,7 @@ func TestEvalRetrieval(t *testing.T) {
 			}
 		}
 	})
-	r := cli(t, "", map[string]string{"TRIAGE_DATA_DIR": t.TempDir()}, "eval", "retrieval", "--pairs", "testdata/unseen.jsonl")
+	r := cli(t, "", map[string]string{"TRIAGE_DATA_DIR": apptest.DataDir(t)}, "eval", "retrieval", "--pairs", "testdata/unseen.jsonl")
 	if r.code != 1 || !strings.Contains(r.stderr, "no positive pairs") {
 		t.Errorf("pairs without positives: exit %d %s", r.code, r.stderr)
 	}
@@ -196,7 +197,7 @@ func TestEvalRetrievalSendsNoPII(t *testing.T) {
 	if err := os.WriteFile(pairs, []byte(lines), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	env := map[string]string{"TRIAGE_DATA_DIR": t.TempDir(), "OPENAI_BASE_URL": srv.BaseURL(), "OPENAI_API_KEY": llmtest.APIKey, "TRIAGE_EMBED_MODEL": "m"}
+	env := map[string]string{"TRIAGE_DATA_DIR": apptest.DataDir(t), "OPENAI_BASE_URL": srv.BaseURL(), "OPENAI_API_KEY": llmtest.APIKey, "TRIAGE_EMBED_MODEL": "m"}
 	r := cli(t, "", env, "eval", "retrieval", "--pairs", pairs)
 	if r.code != 0 {
 		t.Fatalf("exit %d: %s", r.code, r.stderr)

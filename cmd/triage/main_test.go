@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/triagedesk/triage/classify"
+	"github.com/triagedesk/triage/internal/apptest"
 )
 
 type cliResult struct {
@@ -21,7 +22,7 @@ type cliResult struct {
 // a small language set (no lingua models) unless env overrides it.
 func cli(t *testing.T, stdin string, env map[string]string, args ...string) cliResult {
 	t.Helper()
-	vars := map[string]string{"TRIAGE_DATA_DIR": t.TempDir(), "TRIAGE_LANGUAGES": "zh,en"}
+	vars := map[string]string{"TRIAGE_DATA_DIR": apptest.DataDir(t), "TRIAGE_LANGUAGES": "zh,en"}
 	for k, v := range env {
 		vars[k] = v
 	}

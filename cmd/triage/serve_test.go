@@ -13,6 +13,7 @@ import (
 
 	openai "github.com/sashabaranov/go-openai"
 
+	"github.com/triagedesk/triage/internal/apptest"
 	"github.com/triagedesk/triage/internal/testdb"
 	"github.com/triagedesk/triage/llm/llmtest"
 	"github.com/triagedesk/triage/postgres"
@@ -137,7 +138,7 @@ func TestServePostgresReadiness(t *testing.T) {
 			}
 		}
 	})
-	env := map[string]string{"TRIAGE_DATA_DIR": t.TempDir(), "DATABASE_URL": proxied}
+	env := map[string]string{"TRIAGE_DATA_DIR": apptest.DataDir(t), "DATABASE_URL": proxied}
 	base, stop := serveInBackground(t, env, "--collection", col)
 	if c := get(t, base+"/readyz"); c != 200 {
 		t.Fatalf("readyz %d", c)
@@ -208,7 +209,7 @@ func TestServeWithLLM(t *testing.T) {
 		}
 		return llmtest.Reply{Text: "您好，我们已经收到您的反馈，正在核查。"}
 	})
-	env := map[string]string{"TRIAGE_DATA_DIR": t.TempDir(), "OPENAI_BASE_URL": srv.BaseURL(), "OPENAI_API_KEY": llmtest.APIKey,
+	env := map[string]string{"TRIAGE_DATA_DIR": apptest.DataDir(t), "OPENAI_BASE_URL": srv.BaseURL(), "OPENAI_API_KEY": llmtest.APIKey,
 		"TRIAGE_CHAT_MODEL": "qwen2.5:7b", "TRIAGE_CLASSIFIER": "cascade"}
 	base, _ := serveInBackground(t, env)
 	c, b := post(t, base+"/v1/suggest", `{"text":"充值了648元，钻石一直没到账"}`)

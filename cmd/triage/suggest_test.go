@@ -10,6 +10,7 @@ import (
 
 	"github.com/triagedesk/triage/datasets"
 	"github.com/triagedesk/triage/eval"
+	"github.com/triagedesk/triage/internal/apptest"
 	"github.com/triagedesk/triage/llm/llmtest"
 	"github.com/triagedesk/triage/redact"
 	"github.com/triagedesk/triage/suggest"
@@ -30,7 +31,7 @@ func decodeDraft(t *testing.T, r cliResult) suggest.Draft {
 // Offline drafts for a Chinese and an English complaint, with the policy
 // computing compensation from a verified loss.
 func TestSuggestOffline(t *testing.T) {
-	env := map[string]string{"TRIAGE_DATA_DIR": t.TempDir()}
+	env := map[string]string{"TRIAGE_DATA_DIR": apptest.DataDir(t)}
 	tests := []struct {
 		name, text string
 		args       []string
@@ -77,7 +78,7 @@ func TestSuggestOffline(t *testing.T) {
 }
 
 func TestSuggestWithLLM(t *testing.T) {
-	env := map[string]string{"TRIAGE_DATA_DIR": t.TempDir(), "OPENAI_API_KEY": llmtest.APIKey, "TRIAGE_CHAT_MODEL": "llama3.1:8b"}
+	env := map[string]string{"TRIAGE_DATA_DIR": apptest.DataDir(t), "OPENAI_API_KEY": llmtest.APIKey, "TRIAGE_CHAT_MODEL": "llama3.1:8b"}
 	text := "充了648元没到账，微信已经扣款了，订单号4200001987365，我的手机13812345678"
 
 	srv := llmtest.New(t, llmtest.Reply{Text: "您好，已收到您的反馈，我们正在核查这笔付款。结果会通过短信发送到[PHONE_1]。"})
@@ -108,7 +109,7 @@ func TestSuggestWithLLM(t *testing.T) {
 }
 
 func TestSuggestBadInput(t *testing.T) {
-	env := map[string]string{"TRIAGE_DATA_DIR": t.TempDir()}
+	env := map[string]string{"TRIAGE_DATA_DIR": apptest.DataDir(t)}
 	tests := []struct {
 		args []string
 		code int
@@ -152,7 +153,7 @@ func TestEvalCascade(t *testing.T) {
 		b, _ := json.Marshal(map[string]string{"scenario": gold[u]})
 		return llmtest.Reply{Text: string(b)}
 	})
-	env := map[string]string{"TRIAGE_DATA_DIR": t.TempDir(), "OPENAI_BASE_URL": srv.BaseURL(), "OPENAI_API_KEY": llmtest.APIKey, "TRIAGE_CHAT_MODEL": "oracle"}
+	env := map[string]string{"TRIAGE_DATA_DIR": apptest.DataDir(t), "OPENAI_BASE_URL": srv.BaseURL(), "OPENAI_API_KEY": llmtest.APIKey, "TRIAGE_CHAT_MODEL": "oracle"}
 	reports := map[string]*eval.Report{}
 	for _, mode := range []string{"local", "cascade"} {
 		out := filepath.Join(t.TempDir(), mode)
