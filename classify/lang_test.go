@@ -6,34 +6,29 @@ import (
 )
 
 var (
-	detOnce sync.Once
-	det     *Detector
-	detErr  error
+	detMu  sync.Mutex
+	detsBy = map[bool]*Detector{}
 )
 
-func detector(t testing.TB) *Detector {
-	t.Helper()
-	detOnce.Do(func() { det, detErr = NewDetector(DetectorConfig{}) })
-	if detErr != nil {
-		t.Fatal(detErr)
-	}
-	return det
-}
-
-var (
-	lowOnce sync.Once
-	lowDet  *Detector
-	lowErr  error
-)
+// detector is the detector with lingua's full models, built once.
+func detector(t testing.TB) *Detector { return cachedDetector(t, false) }
 
 // lowDetector is the default of the service: lingua's trigram models.
-func lowDetector(t testing.TB) *Detector {
+func lowDetector(t testing.TB) *Detector { return cachedDetector(t, true) }
+
+func cachedDetector(t testing.TB, low bool) *Detector {
 	t.Helper()
-	lowOnce.Do(func() { lowDet, lowErr = NewDetector(DetectorConfig{LowAccuracy: true}) })
-	if lowErr != nil {
-		t.Fatal(lowErr)
+	detMu.Lock()
+	defer detMu.Unlock()
+	if d := detsBy[low]; d != nil {
+		return d
 	}
-	return lowDet
+	d, err := NewDetector(DetectorConfig{LowAccuracy: low})
+	if err != nil {
+		t.Fatal(err)
+	}
+	detsBy[low] = d
+	return d
 }
 
 func TestDetect(t *testing.T) {

@@ -7,11 +7,26 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/triagedesk/triage"
 	"github.com/triagedesk/triage/datasets"
 	"github.com/triagedesk/triage/eval"
 	"github.com/triagedesk/triage/internal/apptest"
 	"github.com/triagedesk/triage/llm/llmtest"
 )
+
+// testSplit returns the embedded test split.
+func testSplit(t *testing.T) []triage.Complaint {
+	t.Helper()
+	tax, err := datasets.LoadTaxonomy()
+	if err != nil {
+		t.Fatal(err)
+	}
+	test, err := datasets.LoadComplaints(datasets.Test, tax)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return test
+}
 
 func TestEvalDefaultModel(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "report")
@@ -35,15 +50,7 @@ func TestEvalDefaultModel(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tax, err := datasets.LoadTaxonomy()
-	if err != nil {
-		t.Fatal(err)
-	}
-	test, err := datasets.LoadComplaints(datasets.Test, tax)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if rep.Items != len(test) || rep.RoutingAccuracy == nil || rep.Severity == nil || rep.LanguageAccuracy == nil || rep.ModelVersion == "" {
+	if rep.Items != len(testSplit(t)) || rep.RoutingAccuracy == nil || rep.Severity == nil || rep.LanguageAccuracy == nil || rep.ModelVersion == "" {
 		t.Errorf("report %+v", rep)
 	}
 	if rep.DataHashes["datasets/complaints/test.jsonl"] == "" || !strings.HasPrefix(rep.Command, "triage eval") {

@@ -8,7 +8,6 @@ import (
 
 	openai "github.com/sashabaranov/go-openai"
 
-	"github.com/triagedesk/triage/datasets"
 	"github.com/triagedesk/triage/eval"
 	"github.com/triagedesk/triage/internal/apptest"
 	"github.com/triagedesk/triage/llm/llmtest"
@@ -135,14 +134,7 @@ func TestSuggestBadInput(t *testing.T) {
 // eval --classifier cascade asks the LLM only about the complaints the
 // model abstains on; an oracle LLM then lifts accuracy.
 func TestEvalCascade(t *testing.T) {
-	tax, err := datasets.LoadTaxonomy()
-	if err != nil {
-		t.Fatal(err)
-	}
-	test, err := datasets.LoadComplaints(datasets.Test, tax)
-	if err != nil {
-		t.Fatal(err)
-	}
+	test := testSplit(t)
 	gold := map[string]string{}
 	for _, c := range test {
 		gold[redact.Text(c.Text).Text] = c.Scenario

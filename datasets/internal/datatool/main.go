@@ -180,15 +180,9 @@ func runCases(args []string) error {
 	if err != nil {
 		return err
 	}
-	var complaints []string
-	for _, s := range datasets.Splits {
-		cs, err := datasets.LoadComplaints(s, tax)
-		if err != nil {
-			return err
-		}
-		for _, c := range cs {
-			complaints = append(complaints, c.Text)
-		}
+	complaints, err := complaintTexts(tax)
+	if err != nil {
+		return err
 	}
 	staged = dropDuplicates(staged, func(r stagedRow[triage.Case]) string { return r.row.Text }, complaints)
 	rows, err := assignIDs(staged, known, "case", base)
@@ -227,15 +221,9 @@ func runField(args []string) error {
 	if err != nil {
 		return err
 	}
-	var complaints []string
-	for _, s := range datasets.Splits {
-		cs, err := datasets.LoadComplaints(s, tax)
-		if err != nil {
-			return err
-		}
-		for _, c := range cs {
-			complaints = append(complaints, c.Text)
-		}
+	complaints, err := complaintTexts(tax)
+	if err != nil {
+		return err
 	}
 	staged = dropDuplicates(staged, func(r stagedRow[triage.Complaint]) string { return r.row.Text }, complaints)
 	rows, err := assignIDs(staged, known, "fld", base)
@@ -295,6 +283,22 @@ func runCard(args []string) error {
 		return err
 	}
 	return os.WriteFile(*path, []byte(updated), 0o644)
+}
+
+// complaintTexts returns the texts of every labelled complaint, for
+// dropping new cases and field rows that are close to one.
+func complaintTexts(tax *triage.Taxonomy) ([]string, error) {
+	var texts []string
+	for _, s := range datasets.Splits {
+		cs, err := datasets.LoadComplaints(s, tax)
+		if err != nil {
+			return nil, err
+		}
+		for _, c := range cs {
+			texts = append(texts, c.Text)
+		}
+	}
+	return texts, nil
 }
 
 // stagedRow is an input row and whether it was read from one of the
