@@ -126,6 +126,18 @@ func TrainSeverity(train, dev []Example, opts TrainOptions, floor func(text stri
 	return m, nil
 }
 
+// foldOf is the cross-validation fold of an example: by its group when it
+// has one, else by its text.
+func foldOf(ex Example, seed uint64) int {
+	key := ex.Group
+	if key == "" {
+		key = "text\x00" + ex.Text
+	}
+	h := fnv.New64a()
+	fmt.Fprintf(h, "%d\x00%s", seed, key)
+	return int(h.Sum64() % SeverityFolds)
+}
+
 // outOfFold trains SeverityFolds models, each without one fold of train
 // (calibrated on dev), and returns every train example with the
 // prediction of the model that did not see it. Folds are assigned by a
@@ -138,13 +150,7 @@ func outOfFold(train, dev []Example, opts TrainOptions) ([]Example, []Prediction
 	}
 	fold := make([]int, len(train))
 	for i, ex := range train {
-		h := fnv.New64a()
-		key := ex.Group
-		if key == "" {
-			key = "text\x00" + ex.Text
-		}
-		fmt.Fprintf(h, "%d\x00%s", opts.Seed, key)
-		fold[i] = int(h.Sum64() % SeverityFolds)
+		fold[i] = foldOf(ex, opts.Seed)
 	}
 	probs := make([]Prediction, len(train))
 	errs := make([]error, SeverityFolds)

@@ -31,6 +31,12 @@ func TestEscalation(t *testing.T) {
 		{"lütfen yardım edin, avukatıma danışacağım", "tr", "account_security", 4, []string{"legal_action"}},
 		{"ลูกชายแอบเติมเงินไป", "th", "privacy_minors", 4, []string{"minors"}},
 		{"سأتوجه إلى حماية المستهلك", "ar", "refund_cancellation", 4, []string{"regulator_media"}},
+		// The further languages, and the two signals added with them.
+		{"Il mio avvocato vi contatterà", "it", "order_delivery", 4, []string{"legal_action"}},
+		{"W aplikacji widzę dane innych klientów", "pl", "privacy_minors", 4, []string{"others_data"}},
+		{"I can see other customers' orders in my account", "en", "privacy_minors", 4, []string{"others_data"}},
+		{"dozens of players lost their skins after the update", "en", "virtual_items", 4, []string{"many_affected"}},
+		{"Nakikita ko ang order ng iba sa app", "tl", "privacy_minors", 4, []string{"others_data"}},
 		// English phrases fire in any language's ticket; undetermined checks all languages.
 		{"我要 chargeback", "zh", "payment_recharge", 4, []string{"chargeback"}},
 		{"procon", Undetermined, "order_delivery", 4, []string{"regulator_media"}},

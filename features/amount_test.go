@@ -58,6 +58,16 @@ func TestFindAmounts(t *testing.T) {
 		{"課金した¥12,000が消えた", "CNY", 12000}, // ¥ alone reads as yuan: the taxonomy lists it under CNY
 		{"3万円課金しました", "JPY", 30000},
 		{"2.300 € retirados", "EUR", 2300},
+		// The currencies of the twelve further languages.
+		{"Zapłaciłem 1 200 zł i nic nie dostałem", "PLN", 1200},
+		{"Saya bayar RM 350 tapi tak dapat", "MYR", 350},
+		{"שילמתי ₪4,500 ולא קיבלתי כלום", "ILS", 4500},
+		{"Zaplatil jsem 2 500 Kč a nic", "CZK", 2500},
+		{"Am plătit 3000 lei pentru bilet", "RON", 3000},
+		{"Я заплатила 5000 грн за квиток", "UAH", 5000},
+		{"Jag betalade 4 500 kr för resan", "SEK", 4500},
+		{"Πλήρωσα 800 ευρώ για το πακέτο", "EUR", 800},
+		{"मैंने ₹60,000 दिए और कुछ नहीं मिला", "INR", 60000},
 		{"4 bin TL'lik skin", "TRY", 4000},
 		{"promise me 10000 yuan now", "CNY", 10000},
 		{"İade edilmedi, 250 TL kayıp", "TRY", 250}, // İ lower-cases to 3 bytes
