@@ -116,7 +116,7 @@ func (a *tool) train(cmd *cobra.Command, f trainFlags) error {
 		met.TrainAccuracy, met.DevAccuracy, met.DevExamples, met.Temperature, met.DevNLLRaw, met.DevNLL)
 	if b.Severity != nil {
 		sm := b.Severity.Meta
-		fmt.Fprintf(cmd.OutOrStdout(), "  severity model: dev accuracy %.3f, dev under-triage of levels 4–5 %.3f (escalate at P(≥4) %.2f, P(5) %.2f)\n",
+		fmt.Fprintf(cmd.OutOrStdout(), "  severity model: cross-validated accuracy %.3f, under-triage of levels 4–5 %.3f (escalate at P(≥4) %.3g, P(5) %.3g)\n",
 			sm.Metrics.DevAccuracy, sm.Metrics.DevUnderTriage, sm.Escalate.Four, sm.Escalate.Five)
 	}
 	return nil
