@@ -246,10 +246,16 @@ func (s *CaseStore) Search(ctx context.Context, query []float32, k int, f retrie
 	} else {
 		sql = fmt.Sprintf("SELECT %s FROM %s %s ORDER BY embedding <=> $1 LIMIT %d", cols, s.table, whereClause(where), k)
 	}
+	// Everything that needs its own query runs before the transaction
+	// takes its connection: a search holds one connection at a time, so a
+	// full pool of searches never waits on itself.
+	ef := 0
+	if !exact {
+		ef = max(s.efSearch(ctx), 2*k)
+	}
 	var out []retrieve.Result
 	err := pgx.BeginTxFunc(ctx, s.db.pool, pgx.TxOptions{AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
 		if !exact {
-			ef := max(s.efSearch(ctx), 2*k)
 			if _, err := tx.Exec(ctx, "SELECT set_config('hnsw.ef_search', $1, true)", strconv.Itoa(ef)); err != nil {
 				return err
 			}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/url"
 	"os"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -72,4 +73,25 @@ func freshDatabase(t *testing.T) string {
 	})
 	u.Path = "/" + name
 	return u.String()
+}
+
+// pgxpool's settings in the URL size the pool (pool_max_conns), and the
+// migrations, which connect on their own, are not confused by them.
+func TestPoolSettingsInURL(t *testing.T) {
+	url := databaseURL(t)
+	sep := "?"
+	if strings.Contains(url, "?") {
+		sep = "&"
+	}
+	db, err := Open(context.Background(), url+sep+"pool_max_conns=20&pool_min_conns=1", Options{})
+	if err != nil {
+		t.Fatalf("open with pool settings: %v", err)
+	}
+	defer db.Close()
+	if got := db.pool.Config().MaxConns; got != 20 {
+		t.Errorf("MaxConns %d, want 20", got)
+	}
+	if err := db.Ping(context.Background()); err != nil {
+		t.Error(err)
+	}
 }

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -228,5 +229,75 @@ func TestServeWithLLM(t *testing.T) {
 	resp.Body.Close()
 	if !strings.Contains(string(m), `triage_llm_request_duration_seconds_count{kind="classify",model="qwen2.5:7b",outcome="ok"} 1`) {
 		t.Error("LLM classification not in the metrics")
+	}
+}
+
+// Many searches and triages at once against PostgreSQL, with a small
+// pool set in the URL: none waits on a connection it holds itself, so
+// nothing times out and nothing fails.
+func TestServePostgresConcurrency(t *testing.T) {
+	dbURL := testdb.URL(t)
+	col := fmt.Sprintf("conc%d", time.Now().UnixNano()%1e9)
+	t.Cleanup(func() {
+		if db, err := postgres.Open(context.Background(), dbURL, postgres.Options{}); err == nil {
+			defer db.Close()
+			if s, err := db.Cases(context.Background(), col); err == nil {
+				s.Drop(context.Background())
+			}
+		}
+	})
+	sep := "?"
+	if strings.Contains(dbURL, "?") {
+		sep = "&"
+	}
+	env := map[string]string{"TRIAGE_DATA_DIR": apptest.DataDir(t), "DATABASE_URL": dbURL + sep + "pool_max_conns=4", "TRIAGE_REQUEST_TIMEOUT": "10s"}
+	base, stop := serveInBackground(t, env, "--collection", col)
+	defer stop()
+	if c, b := post(t, base+"/v1/cases", `{"cases":[{"id":"c-1","text":"游戏一直闪退，更新后打不开","lang":"zh","scenario":"technical_issue","reply":"已在新版本修复"},{"id":"c-2","text":"my parcel never arrived and the courier says delivered","lang":"en","scenario":"order_delivery","reply":"We reshipped it"}]}`); c != 200 {
+		t.Fatalf("cases %d %s", c, b)
+	}
+	const clients, rounds = 32, 3
+	type outcome struct {
+		status int
+		took   time.Duration
+		err    error
+	}
+	results := make(chan outcome, clients*rounds)
+	var wg sync.WaitGroup
+	for i := range clients {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			path, body := "/v1/cases/search", `{"text":"更新以后游戏闪退"}`
+			if i%2 == 1 {
+				path, body = "/v1/triage", `{"text":"my parcel never arrived, the courier says it was delivered"}`
+			}
+			for range rounds {
+				start := time.Now()
+				resp, err := http.Post(base+path, "application/json", strings.NewReader(body))
+				o := outcome{took: time.Since(start), err: err}
+				if err == nil {
+					io.Copy(io.Discard, resp.Body)
+					resp.Body.Close()
+					o.status = resp.StatusCode
+				}
+				results <- o
+			}
+		}()
+	}
+	wg.Wait()
+	close(results)
+	var took []time.Duration
+	for o := range results {
+		if o.err != nil || o.status != 200 {
+			t.Errorf("status %d, err %v after %v", o.status, o.err, o.took)
+		}
+		took = append(took, o.took)
+	}
+	slices.Sort(took)
+	p99 := took[len(took)*99/100]
+	t.Logf("%d requests from %d clients on a pool of 4: p50 %v, p99 %v, max %v", len(took), clients, took[len(took)/2], p99, took[len(took)-1])
+	if p99 > 5*time.Second {
+		t.Errorf("p99 %v: requests waited on the pool", p99)
 	}
 }
