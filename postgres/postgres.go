@@ -43,6 +43,7 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -78,6 +79,10 @@ type DB struct {
 	opt  Options
 }
 
+// DefaultConnectTimeout bounds a new connection (TCP, TLS and startup)
+// when the URL sets no connect_timeout.
+const DefaultConnectTimeout = 5 * time.Second
+
 // migrationLockID is the advisory lock migrations run under: the one
 // retrieve/pgstore's migrator takes, so the two exclude each other.
 const migrationLockID = 7_241_113_001
@@ -97,6 +102,13 @@ func Open(ctx context.Context, url string, opt Options) (*DB, error) {
 	cfg, err := pgxpool.ParseConfig(url)
 	if err != nil {
 		return nil, &triage.Error{Code: triage.EINVALID, Message: "postgres: invalid database URL", Err: err}
+	}
+	if cfg.ConnConfig.ConnectTimeout == 0 {
+		// Without a bound, a connection attempted during a network
+		// partition waits for the kernel's SYN retries (about two
+		// minutes) and holds its pool slot all that time; with every slot
+		// held, the service cannot recover when the network does.
+		cfg.ConnConfig.ConnectTimeout = DefaultConnectTimeout
 	}
 	// The migrations run first, on a connection of their own: the
 	// pool's AfterConnect needs the vector type that the first one creates.

@@ -409,7 +409,10 @@ func (s *Server) readyz(c *gin.Context) {
 	}
 	if s.Ready != nil {
 		if err := s.Ready(c.Request.Context()); err != nil {
-			fail(c, &triage.Error{Code: triage.EUNAVAILABLE, Message: "not ready: " + err.Error(), Err: err})
+			// /readyz is public: the answer names what is down, never the
+			// driver's error (hosts, users, databases); the log has that.
+			s.Logger.Warn("not ready", "err", err)
+			fail(c, &triage.Error{Code: triage.EUNAVAILABLE, Message: "not ready: " + triage.ErrorMessage(err), Err: err})
 			return
 		}
 	}

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 	"sync"
@@ -299,5 +300,79 @@ func TestServePostgresConcurrency(t *testing.T) {
 	t.Logf("%d requests from %d clients on a pool of 4: p50 %v, p99 %v, max %v", len(took), clients, took[len(took)/2], p99, took[len(took)-1])
 	if p99 > 5*time.Second {
 		t.Errorf("p99 %v: requests waited on the pool", p99)
+	}
+}
+
+// A network partition to the database: requests fail fast with 503/504
+// while it lasts, and within seconds of its end search, triage and
+// readiness work again.
+func TestServePostgresBlackhole(t *testing.T) {
+	dbURL := testdb.URL(t)
+	p, proxied := testdb.NewProxy(t, dbURL)
+	col := fmt.Sprintf("hole%d", time.Now().UnixNano()%1e9)
+	t.Cleanup(func() {
+		p.Restore()
+		if db, err := postgres.Open(context.Background(), dbURL, postgres.Options{}); err == nil {
+			defer db.Close()
+			if s, err := db.Cases(context.Background(), col); err == nil {
+				s.Drop(context.Background())
+			}
+		}
+	})
+	env := map[string]string{"TRIAGE_DATA_DIR": apptest.DataDir(t), "DATABASE_URL": proxied, "TRIAGE_REQUEST_TIMEOUT": "3s"}
+	base, stop := serveInBackground(t, env, "--collection", col)
+	defer stop()
+	search := `{"text":"更新以后游戏闪退"}`
+	if c, b := post(t, base+"/v1/cases", `{"cases":[{"id":"h-1","text":"游戏一直闪退，更新后打不开","lang":"zh","scenario":"technical_issue","reply":"已在新版本修复"}]}`); c != 200 {
+		t.Fatalf("cases %d %s", c, b)
+	}
+	if c, b := post(t, base+"/v1/cases/search", search); c != 200 {
+		t.Fatalf("search before %d %s", c, b)
+	}
+
+	p.Blackhole()
+	var wg sync.WaitGroup
+	for range 8 { // fill the pool with requests that hang on the partition
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if resp, err := http.Post(base+"/v1/cases/search", "application/json", strings.NewReader(search)); err == nil {
+				io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+			}
+		}()
+	}
+	wg.Wait()
+	resp, err := http.Get(base + "/readyz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 503 {
+		t.Errorf("readyz during the partition: %d", resp.StatusCode)
+	}
+	// The public answer says what is down, not where.
+	u, _ := url.Parse(proxied)
+	for _, secret := range []string{u.Host, ":" + u.Port()} {
+		if secret != "" && strings.Contains(string(body), secret) {
+			t.Errorf("readyz tells %q: %s", secret, body)
+		}
+	}
+	p.Restore()
+
+	restored := time.Now()
+	deadline := restored.Add(10 * time.Second)
+	for {
+		c, _ := post(t, base+"/v1/cases/search", search)
+		tc, _ := post(t, base+"/v1/triage", `{"text":"更新以后游戏闪退"}`)
+		if c == 200 && tc == 200 && get(t, base+"/readyz") == 200 {
+			t.Logf("search, triage and readiness back %v after the partition ended", time.Since(restored).Round(100*time.Millisecond))
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("10 s after the partition: search %d, triage %d", c, tc)
+		}
+		time.Sleep(200 * time.Millisecond)
 	}
 }
