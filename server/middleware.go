@@ -109,6 +109,18 @@ func requestID(c *gin.Context) {
 	c.Next()
 }
 
+// metricMethod is the method label of a request: the standard methods by
+// name, anything else "other". A client chooses the method, and a label
+// it chooses freely would grow the metrics without bound.
+func metricMethod(m string) string {
+	switch m {
+	case http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch,
+		http.MethodDelete, http.MethodOptions, http.MethodConnect, http.MethodTrace:
+		return m
+	}
+	return "other"
+}
+
 // accessLog logs every request once, with its error if any, and records
 // the request metrics.
 func (s *Server) accessLog(c *gin.Context) {
@@ -120,8 +132,9 @@ func (s *Server) accessLog(c *gin.Context) {
 		route = "unmatched"
 	}
 	code := c.Writer.Status()
-	s.metrics.requests.WithLabelValues(route, c.Request.Method, strconv.Itoa(code)).Inc()
-	s.metrics.latency.WithLabelValues(route, c.Request.Method, strconv.Itoa(code)).Observe(elapsed.Seconds())
+	method := metricMethod(c.Request.Method)
+	s.metrics.requests.WithLabelValues(route, method, strconv.Itoa(code)).Inc()
+	s.metrics.latency.WithLabelValues(route, method, strconv.Itoa(code)).Observe(elapsed.Seconds())
 	attrs := []any{
 		"request_id", c.GetString(ctxRequestID), "method", c.Request.Method, "route", route,
 		"status", code, "duration_ms", float64(elapsed.Microseconds()) / 1000, "bytes", c.Writer.Size(),

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -362,6 +363,29 @@ func TestMetrics(t *testing.T) {
 		if !strings.Contains(m, want) {
 			t.Errorf("metrics lack %s", want)
 		}
+	}
+}
+
+// Clients choose methods and paths; the metrics do not grow with them:
+// unknown methods collapse to "other", unknown paths to "unmatched".
+func TestMetricLabelsAreBounded(t *testing.T) {
+	e := newEnv(t, server.Config{}, nil, "")
+	before := len(e.do(t, "GET", "/metrics", "", "").body)
+	for i := range 200 {
+		e.do(t, fmt.Sprintf("M%d", i), fmt.Sprintf("/v1/classify/%d", i), "", "")
+		e.do(t, "GET", fmt.Sprintf("/no/such/%d", i), "", "")
+	}
+	m := string(e.do(t, "GET", "/metrics", "", "").body)
+	for _, want := range []string{`method="other",route="/v1/classify/:id"`, `method="GET",route="unmatched"`} {
+		if !strings.Contains(m, want) && !strings.Contains(m, strings.Replace(want, `route="/v1/classify/:id"`, `route="unmatched"`, 1)) {
+			t.Errorf("metrics lack %s", want)
+		}
+	}
+	if strings.Contains(m, `method="M1"`) || strings.Contains(m, "/no/such/") {
+		t.Error("a client-chosen method or path became a label")
+	}
+	if grown := len(m) - before; grown > 20_000 {
+		t.Errorf("/metrics grew by %d bytes after 400 odd requests", grown)
 	}
 }
 
