@@ -178,12 +178,12 @@ func (s *Server) authorize(scope Scope) gin.HandlerFunc {
 		if len(s.Keys) > 0 {
 			secret, ok := strings.CutPrefix(c.GetHeader("Authorization"), "Bearer ")
 			if !ok || secret == "" {
-				fail(c, errorf(triage.EUNAUTHORIZED, "missing API key: send Authorization: Bearer <key>"))
+				s.authFailed(c, "missing API key: send Authorization: Bearer <key>")
 				return
 			}
 			key, found := s.lookup(secret)
 			if !found {
-				fail(c, errorf(triage.EUNAUTHORIZED, "unknown API key"))
+				s.authFailed(c, "unknown API key")
 				return
 			}
 			c.Set(ctxKey, key)
@@ -224,13 +224,38 @@ type limiters struct {
 // allow takes a token from the caller's bucket; when empty it says how
 // long until the next one.
 func (s *Server) allow(key string) (bool, time.Duration) {
+	return s.allowAt(key, rate.Limit(s.RateLimit), s.RateBurst)
+}
+
+// Failed authentications from one address are limited to
+// AuthFailureBurst at once and AuthFailureRate a second after that, with
+// or without TRIAGE_RATE_LIMIT: guessing keys is slow.
+const (
+	AuthFailureRate  = 1
+	AuthFailureBurst = 10
+)
+
+// authFailed answers 401 with msg, or 429 once the address has failed
+// too often.
+func (s *Server) authFailed(c *gin.Context, msg string) {
+	if ok, wait := s.allowAt("authfail:"+c.ClientIP(), AuthFailureRate, AuthFailureBurst); !ok {
+		c.Header("Retry-After", strconv.Itoa(int(math.Ceil(wait.Seconds()))))
+		fail(c, errorf(triage.ERATELIMITED, "too many failed authentications from this address; retry later"))
+		return
+	}
+	fail(c, errorf(triage.EUNAUTHORIZED, "%s", msg))
+}
+
+// allowAt takes a token from key's limiter (made with limit and burst on
+// first use).
+func (s *Server) allowAt(key string, limit rate.Limit, burst int) (bool, time.Duration) {
 	s.limits.mu.Lock()
 	l, ok := s.limits.m[key]
 	if !ok {
 		if len(s.limits.m) > 100_000 { // unauthenticated callers by IP: bound the map
 			s.limits.m = map[string]*rate.Limiter{}
 		}
-		l = rate.NewLimiter(rate.Limit(s.RateLimit), max(1, s.RateBurst))
+		l = rate.NewLimiter(limit, max(1, burst))
 		s.limits.m[key] = l
 	}
 	s.limits.mu.Unlock()

@@ -53,6 +53,27 @@ type Config struct {
 	// ShutdownGrace is how long in-flight requests get at shutdown
 	// (default 30 s).
 	ShutdownGrace time.Duration
+	// TrustedProxies are the addresses or CIDRs whose X-Forwarded-For and
+	// X-Real-IP name the client; none by default, so a client cannot pick
+	// the address its rate limit is counted on.
+	TrustedProxies []string
+}
+
+// ParseProxies parses TRIAGE_TRUSTED_PROXIES: comma-separated IP
+// addresses or CIDRs ("" for none).
+func ParseProxies(s string) ([]string, error) {
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		p = strings.TrimSpace(p)
+		if p == "" {
+			continue
+		}
+		if _, _, err := net.ParseCIDR(p); err != nil && net.ParseIP(p) == nil {
+			return nil, fmt.Errorf("%q is neither an IP address nor a CIDR", p)
+		}
+		out = append(out, p)
+	}
+	return out, nil
 }
 
 // Classifier classifies one complaint; *cascade.Classifier is one.
@@ -149,6 +170,8 @@ func (s *Server) Handler() http.Handler {
 		s.metrics.build.WithLabelValues(s.Build.Version, s.Build.Commit, s.Build.GoVersion, s.Build.Model).Set(1)
 		gin.SetMode(gin.ReleaseMode)
 		e := gin.New()
+		// Validated at configuration (ParseProxies); nil trusts no one.
+		_ = e.SetTrustedProxies(s.TrustedProxies)
 		e.HandleMethodNotAllowed = true
 		e.ContextWithFallback = true
 		e.Use(requestID, s.accessLog, gin.CustomRecovery(recovery), s.bodyLimit)

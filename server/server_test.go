@@ -92,6 +92,7 @@ func newEnv(t *testing.T, cfg server.Config, gen suggest.Generator, dir string) 
 		ac.MaxTextBytes = cfg.MaxTextBytes
 	}
 	ac.RateLimit, ac.RateBurst = cfg.RateLimit, cfg.RateBurst
+	ac.TrustedProxies = strings.Join(cfg.TrustedProxies, ",")
 	var keys []string
 	for _, k := range cfg.Keys {
 		keys = append(keys, k.Secret+":"+string(k.Scope))
@@ -363,6 +364,47 @@ func TestMetrics(t *testing.T) {
 		if !strings.Contains(m, want) {
 			t.Errorf("metrics lack %s", want)
 		}
+	}
+}
+
+// Without trusted proxies, a client cannot choose the address its rate
+// limit is counted on; with its proxy trusted, X-Forwarded-For names the
+// client.
+func TestRateLimitIgnoresForwardedForByDefault(t *testing.T) {
+	for _, tt := range []struct {
+		name    string
+		proxies []string
+		limited bool
+	}{
+		{"no trusted proxies", nil, true},
+		{"the test's proxy trusted", []string{"127.0.0.1/32", "::1"}, false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newEnv(t, server.Config{RateLimit: 1, RateBurst: 2, TrustedProxies: tt.proxies}, nil, "")
+			limited := false
+			for i := range 6 {
+				r := e.do(t, "POST", "/v1/classify", "", `{"text":"my parcel never arrived"}`, "X-Forwarded-For", fmt.Sprintf("203.0.113.%d", i+1), "X-Real-IP", fmt.Sprintf("198.51.100.%d", i+1))
+				limited = limited || r.status == 429
+			}
+			if limited != tt.limited {
+				t.Errorf("6 requests from 6 forwarded addresses: rate limited %v, want %v", limited, tt.limited)
+			}
+		})
+	}
+}
+
+// Guessing keys is throttled per address, also with no rate limit set.
+func TestFailedAuthenticationsAreThrottled(t *testing.T) {
+	e := newEnv(t, server.Config{Keys: []server.Key{{Secret: "agent-key-0123456789", Scope: server.ScopeAgent}}}, nil, "")
+	var codes []int
+	for i := range server.AuthFailureBurst + 5 {
+		codes = append(codes, e.do(t, "POST", "/v1/classify", fmt.Sprintf("wrong-key-%016d", i), `{"text":"hi there"}`).status)
+	}
+	if codes[0] != 401 || codes[len(codes)-1] != 429 {
+		t.Errorf("statuses of %d wrong keys: %v", len(codes), codes)
+	}
+	if r := e.do(t, "POST", "/v1/classify", "agent-key-0123456789", `{"text":"my parcel never arrived"}`); r.status != 429 && r.status != 200 {
+		t.Errorf("right key after the guesses: %d", r.status)
 	}
 }
 

@@ -120,6 +120,7 @@ func (a *App) open(ctx context.Context) error {
 		RequestTimeout: a.Config.RequestTimeout, StreamTimeout: 4 * a.Config.RequestTimeout,
 		RateLimit: a.Config.RateLimit, RateBurst: a.Config.RateBurst, SimilarCases: a.Config.SimilarCases,
 	}
+	scfg.TrustedProxies, _ = server.ParseProxies(a.Config.TrustedProxies) // validated
 	if a.Config.ChatModel != "" {
 		scfg.StreamTimeout = max(scfg.StreamTimeout, a.Config.LLMTimeout+10*time.Second)
 	}

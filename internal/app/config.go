@@ -49,6 +49,7 @@ type Config struct {
 	Addr           string
 	APIKeys        string
 	MaxTextBytes   int
+	TrustedProxies string
 	RateLimit      float64
 	RateBurst      int
 	RequestTimeout time.Duration
@@ -139,6 +140,9 @@ var Vars = []Var{
 	{Env: "TRIAGE_MAX_TEXT_BYTES", Flag: "max-text-bytes", Default: strconv.Itoa(triage.MaxTextBytes), Group: GroupServer,
 		Usage: "longest complaint accepted, 1..65536",
 		field: func(c *Config) any { return &c.MaxTextBytes }},
+	{Env: "TRIAGE_TRUSTED_PROXIES", Flag: "trusted-proxies", Default: "", Group: GroupServer,
+		Usage: "comma-separated proxy addresses or CIDRs whose X-Forwarded-For names the client (default: none; the peer address counts)",
+		field: func(c *Config) any { return &c.TrustedProxies }},
 	{Env: "TRIAGE_RATE_LIMIT", Flag: "rate-limit", Default: "0", Group: GroupServer,
 		Usage: "requests per second per API key (per client address without keys); 0: off",
 		field: func(c *Config) any { return &c.RateLimit }},
@@ -308,6 +312,8 @@ func (c *Config) Validate() error {
 		return invalid("TRIAGE_MAX_TEXT_BYTES", strconv.Itoa(c.MaxTextBytes), "%d outside 1..%d", c.MaxTextBytes, triage.MaxTextBytes)
 	case c.RateLimit < 0:
 		return invalid("TRIAGE_RATE_LIMIT", fmt.Sprint(c.RateLimit), "cannot be negative")
+	case proxiesErr(c.TrustedProxies) != nil:
+		return invalid("TRIAGE_TRUSTED_PROXIES", c.TrustedProxies, "%v", proxiesErr(c.TrustedProxies))
 	case c.RateBurst < 0:
 		return invalid("TRIAGE_RATE_BURST", strconv.Itoa(c.RateBurst), "cannot be negative")
 	case c.RequestTimeout < time.Second:
@@ -391,5 +397,10 @@ func WriteMarkdown(w io.Writer) error {
 		fmt.Fprintf(&b, "| `%s` | %s | %s | %s.%s |\n", v.Env, flag, def, v.Usage, secret)
 	}
 	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+func proxiesErr(s string) error {
+	_, err := server.ParseProxies(s)
 	return err
 }
