@@ -99,9 +99,29 @@ func (c *Client) request(r chat.Request, stream bool) openai.ChatCompletionReque
 	return req
 }
 
+// Reserve is the share of the caller's remaining time a call leaves
+// unused (at least MinReserve), so that when the LLM is slow the caller
+// still has time to fall back — the offline draft, the local result —
+// and answer before its own deadline.
+const (
+	Reserve    = 0.2
+	MinReserve = 500 * time.Millisecond
+)
+
+// budget bounds one call by the client's timeout and, when ctx has a
+// deadline, by Reserve before it.
+func (c *Client) budget(ctx context.Context) (context.Context, context.CancelFunc) {
+	d := c.opt.Timeout
+	if dl, ok := ctx.Deadline(); ok {
+		left := time.Until(dl)
+		d = min(d, left-max(time.Duration(float64(left)*Reserve), MinReserve))
+	}
+	return context.WithTimeout(ctx, max(d, 0))
+}
+
 // Complete returns the whole answer.
 func (c *Client) Complete(ctx context.Context, r chat.Request) (string, error) {
-	ctx, cancel := context.WithTimeout(ctx, c.opt.Timeout)
+	ctx, cancel := c.budget(ctx)
 	defer cancel()
 	var resp openai.ChatCompletionResponse
 	err := c.retry(ctx, func() (err error) {
@@ -141,7 +161,7 @@ func (c *Client) JSON(ctx context.Context, r chat.Request, out any) error {
 // Only opening the stream is retried: once text has reached fn, a failure
 // is returned as it is.
 func (c *Client) Stream(ctx context.Context, r chat.Request, fn func(delta string) error) (string, error) {
-	ctx, cancel := context.WithTimeout(ctx, c.opt.Timeout)
+	ctx, cancel := c.budget(ctx)
 	defer cancel()
 	var stream *openai.ChatCompletionStream
 	err := c.retry(ctx, func() (err error) {

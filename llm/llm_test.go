@@ -108,6 +108,25 @@ func TestCallerContextEndsTheCall(t *testing.T) {
 	}
 }
 
+// A call ends before its caller's deadline, leaving the caller time to
+// fall back: the client's own timeout is no longer than the request's.
+func TestCallLeavesTheCallerTime(t *testing.T) {
+	srv := llmtest.New(t, llmtest.Reply{Delay: 10 * time.Second})
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	_, err := newClient(t, srv, time.Minute).Complete(ctx, req)
+	if err == nil {
+		t.Fatal("a hung LLM answered")
+	}
+	if ctx.Err() != nil {
+		t.Fatalf("the call used up the caller's deadline (err %v)", err)
+	}
+	dl, _ := ctx.Deadline()
+	if left := time.Until(dl); left < llm.MinReserve/2 {
+		t.Errorf("only %v left to the caller", left)
+	}
+}
+
 func TestStream(t *testing.T) {
 	tests := []struct {
 		name     string

@@ -93,6 +93,9 @@ func newEnv(t *testing.T, cfg server.Config, gen suggest.Generator, dir string) 
 	}
 	ac.RateLimit, ac.RateBurst = cfg.RateLimit, cfg.RateBurst
 	ac.TrustedProxies = strings.Join(cfg.TrustedProxies, ",")
+	if cfg.RequestTimeout > 0 {
+		ac.RequestTimeout = cfg.RequestTimeout
+	}
 	var keys []string
 	for _, k := range cfg.Keys {
 		keys = append(keys, k.Secret+":"+string(k.Scope))
@@ -363,6 +366,25 @@ func TestMetrics(t *testing.T) {
 	} {
 		if !strings.Contains(m, want) {
 			t.Errorf("metrics lack %s", want)
+		}
+	}
+}
+
+// An LLM that hangs for as long as a request may last still leaves time
+// for the offline draft: the answer is the degraded draft, not a 504.
+func TestHungLLMStillGetsTheOfflineDraft(t *testing.T) {
+	srv := llmtest.New(t, llmtest.Reply{Delay: 30 * time.Second})
+	c, err := llm.New(llm.Options{BaseURL: srv.BaseURL(), APIKey: llmtest.APIKey, Model: "slow", Timeout: 2 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := newEnv(t, server.Config{RequestTimeout: 2 * time.Second}, nil, "")
+	e.srv.Drafter.LLM = e.srv.MeterLLM(c)
+	for _, path := range []string{"/v1/suggest", "/v1/triage"} {
+		start := time.Now()
+		r := e.do(t, "POST", path, "", `{"text":"I was charged twice for one top-up"}`)
+		if r.status != 200 || !strings.Contains(string(r.body), `"degraded":true`) {
+			t.Errorf("%s with a hung LLM: %d after %v: %s", path, r.status, time.Since(start), r.body)
 		}
 	}
 }
