@@ -3,6 +3,7 @@ package triage
 import (
 	"fmt"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -23,10 +24,19 @@ func CheckText(text string) error {
 	switch {
 	case !utf8.ValidString(text):
 		return ErrInvalidUTF8
-	case strings.TrimSpace(text) == "":
+	case !strings.ContainsFunc(text, visible):
+		// Spaces, NULs, zero-width and other control or format characters
+		// say nothing.
 		return ErrEmptyText
 	case len(text) > MaxTextBytes:
 		return fmt.Errorf("%w: %d bytes, limit %d", ErrTextTooLong, len(text), MaxTextBytes)
 	}
 	return nil
+}
+
+// visible reports whether r shows on a page: not a space, a control
+// character (NUL among them) or a format character (zero-width space and
+// joiners, bidi marks).
+func visible(r rune) bool {
+	return !unicode.IsSpace(r) && !unicode.IsControl(r) && !unicode.Is(unicode.Cf, r)
 }
