@@ -13,6 +13,8 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/triagedesk/triage"
+
 	openai "github.com/sashabaranov/go-openai"
 	"github.com/triagedesk/triage/chat"
 )
@@ -235,7 +237,23 @@ func (c *Client) wrap(err error) error {
 	if errors.As(err, &syn) || errors.As(err, &typ) || errors.Is(err, io.ErrUnexpectedEOF) {
 		return fmt.Errorf("llm: %s: %w: %v", c.opt.Model, ErrMalformed, err)
 	}
+	if code := httpStatus(err); code != 0 {
+		return &triage.Error{Code: triage.EUNAVAILABLE, Message: fmt.Sprintf("llm: %s: the endpoint answered %d", c.opt.Model, code), Err: err}
+	}
 	return fmt.Errorf("llm: %s: %w", c.opt.Model, err)
+}
+
+// httpStatus is the HTTP status of a failed call, 0 when it has none.
+func httpStatus(err error) int {
+	var apiErr *openai.APIError
+	if errors.As(err, &apiErr) {
+		return apiErr.HTTPStatusCode
+	}
+	var reqErr *openai.RequestError
+	if errors.As(err, &reqErr) {
+		return reqErr.HTTPStatusCode
+	}
+	return 0
 }
 
 // Retryable reports whether err is a rate limit or a server error, the

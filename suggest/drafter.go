@@ -164,11 +164,11 @@ func (d *Drafter) Stream(ctx context.Context, req Request, fn func(Chunk) error)
 	case errors.As(err, &client):
 		return Draft{}, client.err
 	case rejected != nil:
-		return d.fallback(draft, f, cases, ck, fn, sent.Len() > 0, rejected.Error())
+		return d.fallback(draft, f, cases, ck, fn, sent.Len() > 0, fallbackReason(rejected))
 	case ctx.Err() != nil:
 		return Draft{}, fmt.Errorf("suggest: %w", ctx.Err())
 	case err != nil:
-		return d.fallback(draft, f, cases, ck, fn, sent.Len() > 0, err.Error())
+		return d.fallback(draft, f, cases, ck, fn, sent.Len() > 0, fallbackReason(err))
 	case strings.TrimSpace(sent.String()) == "":
 		return d.fallback(draft, f, cases, ck, fn, false, "empty draft")
 	}
@@ -176,6 +176,29 @@ func (d *Drafter) Stream(ctx context.Context, req Request, fn func(Chunk) error)
 	draft.Citations = append(draft.Citations, ck.cited...)
 	draft.Generator = generatorLLM + d.LLM.Model()
 	return draft, nil
+}
+
+// fallbackReason says why an LLM draft was replaced, in words fit for an
+// agent's screen and the log: never the endpoint's URL, the driver's
+// error or the rejected sentence (which may hold what the model was
+// told to leak).
+func fallbackReason(err error) string {
+	for _, known := range []error{ErrUnsupportedPromise, chat.ErrEmpty, chat.ErrIncomplete, chat.ErrMalformed} {
+		if errors.Is(err, known) {
+			if known == ErrUnsupportedPromise {
+				return known.Error()
+			}
+			return "llm: " + known.Error()
+		}
+	}
+	if errors.Is(err, context.DeadlineExceeded) {
+		return "llm: deadline exceeded"
+	}
+	var e *triage.Error
+	if errors.As(err, &e) && e.Message != "" {
+		return e.Message
+	}
+	return "llm: request failed"
 }
 
 // fallback finishes draft with the offline reply; degraded when it

@@ -1,9 +1,11 @@
 package suggest_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"flag"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"slices"
@@ -400,5 +402,37 @@ func TestBadInput(t *testing.T) {
 	req.Loss = &triage.Money{Amount: 10, Currency: "XXX"}
 	if _, err := drafter(t, nil).Draft(context.Background(), req); !errors.Is(err, triage.ErrUnknownCurrency) {
 		t.Errorf("unknown currency: %v", err)
+	}
+}
+
+// Why a draft was replaced is told to agents and logged, without the
+// endpoint's address or the rejected sentence (which can carry what an
+// injection made the model leak).
+func TestFallbackReasonTellsNoSecrets(t *testing.T) {
+	tax, _ := taxonomy(t)
+	secret := "护照号E12345678"
+	refused := llmtest.New(t)
+	url := refused.BaseURL()
+	refused.Close()
+	for name, gen := range map[string]*llm.Client{
+		"unreachable endpoint": newLLM(t, refused, time.Second),
+		"rejected sentence":    newLLM(t, llmtest.New(t, llmtest.Reply{Text: "您好。我们将赔偿您99999元，" + secret + "。"}), 5*time.Second),
+	} {
+		t.Run(name, func(t *testing.T) {
+			var logs bytes.Buffer
+			d := suggest.New(tax, gen, slog.New(slog.NewTextHandler(&logs, nil)))
+			dr, err := d.Draft(context.Background(), zhRequest(t))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !dr.Degraded || dr.FallbackReason == "" {
+				t.Fatalf("degraded %v, reason %q", dr.Degraded, dr.FallbackReason)
+			}
+			for _, leak := range []string{url, "127.0.0.1", secret, "E12345678"} {
+				if strings.Contains(dr.FallbackReason, leak) || strings.Contains(logs.String(), leak) {
+					t.Errorf("reason %q or log %q tells %q", dr.FallbackReason, logs.String(), leak)
+				}
+			}
+		})
 	}
 }
