@@ -16,6 +16,7 @@ var (
 	ErrEmptyText   = NewError(EINVALID, "empty text")
 	ErrTextTooLong = NewError(ETOOLARGE, "text too long")
 	ErrInvalidUTF8 = NewError(EINVALID, "text is not valid UTF-8")
+	ErrNUL         = NewError(EINVALID, "text contains a NUL character")
 )
 
 // CheckText rejects text that is not valid UTF-8, blank, or longer than
@@ -24,6 +25,8 @@ func CheckText(text string) error {
 	switch {
 	case !utf8.ValidString(text):
 		return ErrInvalidUTF8
+	case strings.ContainsRune(text, 0):
+		return ErrNUL
 	case !strings.ContainsFunc(text, visible):
 		// Spaces, NULs, zero-width and other control or format characters
 		// say nothing.

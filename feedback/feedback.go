@@ -47,6 +47,8 @@ func (e Entry) Validate(tax *triage.Taxonomy) error {
 		return fmt.Errorf("%w: nothing to record: give a corrected scenario, severity or queue, or suggestion_used/suggestion_edited", ErrInvalid)
 	case len(e.Comment) > 4000 || len(e.Agent) > 200:
 		return fmt.Errorf("%w: comment or agent too long", ErrInvalid)
+	case strings.ContainsRune(e.TicketID+e.Comment+e.Agent+e.Queue+e.Channel+e.Scenario, 0):
+		return fmt.Errorf("%w: a field contains a NUL character", ErrInvalid)
 	}
 	if err := triage.CheckText(e.Text); err != nil {
 		return fmt.Errorf("%w: text: %w", ErrInvalid, err)

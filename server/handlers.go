@@ -1,6 +1,7 @@
 package server
 
 import (
+	"unicode"
 	"bytes"
 	"context"
 	_ "embed"
@@ -263,6 +264,10 @@ func (s *Server) checkCase(i int, cs triage.Case) error {
 	switch {
 	case strings.TrimSpace(cs.ID) == "" || len(cs.ID) > 200:
 		return errorf(triage.EINVALID, "%s: id is required (at most 200 bytes)", at)
+	case !validID(cs.ID):
+		return errorf(triage.EINVALID, "%s: id must not contain '/', NUL or control characters", at)
+	case strings.ContainsRune(cs.Resolution+cs.Reply+cs.Lang+cs.Channel, 0):
+		return errorf(triage.EINVALID, "%s: a field contains a NUL character", at)
 	case cs.Scenario != "" && !s.knownScenario(cs.Scenario):
 		return errorf(triage.EINVALID, "%s: unknown scenario %q", at, cs.Scenario)
 	case cs.Severity < 0 || cs.Severity > 5:
@@ -279,6 +284,13 @@ func (s *Server) checkCase(i int, cs triage.Case) error {
 		return &triage.Error{Code: e.Code, Message: at + ": text: " + e.Message}
 	}
 	return nil
+}
+
+// validID reports whether a case id can be stored and reached again: no
+// '/' (it could not be named in a path), no NUL or other control
+// character (PostgreSQL refuses NUL).
+func validID(id string) bool {
+	return !strings.ContainsFunc(id, func(r rune) bool { return r == '/' || unicode.IsControl(r) })
 }
 
 func (s *Server) knownScenario(id string) bool { _, ok := s.Taxonomy.Scenario(id); return ok }
@@ -318,6 +330,10 @@ func (s *Server) upsertCases(c *gin.Context) {
 }
 
 func (s *Server) getCase(c *gin.Context) {
+	if !validID(c.Param("id")) {
+		fail(c, errorf(triage.ENOTFOUND, "no case %q", c.Param("id")))
+		return
+	}
 	cs, err := s.Index.Store.Get(c.Request.Context(), c.Param("id"))
 	if err != nil {
 		fail(c, err)
@@ -327,6 +343,10 @@ func (s *Server) getCase(c *gin.Context) {
 }
 
 func (s *Server) deleteCase(c *gin.Context) {
+	if !validID(c.Param("id")) {
+		fail(c, errorf(triage.ENOTFOUND, "no case %q", c.Param("id")))
+		return
+	}
 	if err := s.Index.Store.Delete(c.Request.Context(), c.Param("id")); err != nil {
 		fail(c, err)
 		return

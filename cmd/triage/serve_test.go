@@ -376,3 +376,48 @@ func TestServePostgresBlackhole(t *testing.T) {
 		time.Sleep(200 * time.Millisecond)
 	}
 }
+
+// Input PostgreSQL cannot store is refused up front with 400, never a 500
+// or a "retry" that cannot succeed.
+func TestServePostgresRefusesWhatItCannotStore(t *testing.T) {
+	dbURL := testdb.URL(t)
+	col := fmt.Sprintf("nul%d", time.Now().UnixNano()%1e9)
+	t.Cleanup(func() {
+		if db, err := postgres.Open(context.Background(), dbURL, postgres.Options{}); err == nil {
+			defer db.Close()
+			if s, err := db.Cases(context.Background(), col); err == nil {
+				s.Drop(context.Background())
+			}
+		}
+	})
+	env := map[string]string{"TRIAGE_DATA_DIR": apptest.DataDir(t), "DATABASE_URL": dbURL}
+	base, stop := serveInBackground(t, env, "--collection", col)
+	defer stop()
+	tests := []struct {
+		method, path, body string
+		want               int
+	}{
+		{"POST", "/v1/cases", `{"cases":[{"id":"n-1","text":"game crash\u0000es","lang":"en","scenario":"technical_issue","reply":"fixed"}]}`, 400},
+		{"POST", "/v1/cases", `{"cases":[{"id":"n-2","text":"game crashes","lang":"en","scenario":"technical_issue","reply":"fix\u0000ed"}]}`, 400},
+		{"POST", "/v1/cases", `{"cases":[{"id":"a\u0000b","text":"game crashes","lang":"en","scenario":"technical_issue","reply":"fixed"}]}`, 400},
+		{"POST", "/v1/cases", `{"cases":[{"id":"a/b","text":"game crashes","lang":"en","scenario":"technical_issue","reply":"fixed"}]}`, 400},
+		{"POST", "/v1/feedback", `{"ticket_id":"T-\u00001","text":"game crashes","scenario":"technical_issue"}`, 400},
+		{"POST", "/v1/feedback", `{"ticket_id":"T-1","text":"game crashes","scenario":"technical_issue","comment":"x\u0000y"}`, 400},
+		{"POST", "/v1/triage", `{"text":"game\u0000crashes"}`, 400},
+		{"GET", "/v1/cases/a%00b", "", 404},
+		{"DELETE", "/v1/cases/a%00b", "", 404},
+	}
+	for _, tt := range tests {
+		req, _ := http.NewRequest(tt.method, base+tt.path, strings.NewReader(tt.body))
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != tt.want {
+			t.Errorf("%s %s %s: %d %s, want %d", tt.method, tt.path, tt.body, resp.StatusCode, b, tt.want)
+		}
+	}
+}
