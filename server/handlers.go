@@ -1,7 +1,6 @@
 package server
 
 import (
-	"unicode"
 	"bytes"
 	"context"
 	_ "embed"
@@ -11,6 +10,7 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/gin-gonic/gin"
