@@ -196,7 +196,7 @@ func (s *CaseStore) Upsert(ctx context.Context, recs []retrieve.Record) error {
 		return err
 	})
 	if err != nil {
-		return fmt.Errorf("postgres: upsert: %w", err)
+		return dbError("upsert", err)
 	}
 	if len(rows) >= 1000 {
 		// Fresh statistics keep the search-path choice right after bulk loads.
@@ -274,7 +274,7 @@ func (s *CaseStore) Search(ctx context.Context, query []float32, k int, f retrie
 		return err
 	})
 	if err != nil {
-		return nil, fmt.Errorf("postgres: search: %w", err)
+		return nil, dbError("search", err)
 	}
 	if out == nil {
 		out = []retrieve.Result{}
@@ -353,7 +353,7 @@ func (s *CaseStore) estimate(ctx context.Context, where string, args []any) (int
 	var plan []byte
 	err := s.db.pool.QueryRow(ctx, fmt.Sprintf("EXPLAIN (FORMAT JSON) SELECT 1 FROM %s WHERE %s", s.table, w), args...).Scan(&plan)
 	if err != nil {
-		return 0, fmt.Errorf("postgres: estimate: %w", err)
+		return 0, dbError("estimate", err)
 	}
 	var p []struct {
 		Plan struct {
@@ -373,14 +373,14 @@ func (s *CaseStore) Get(ctx context.Context, id string) (triage.Case, error) {
 	}
 	rows, err := s.db.pool.Query(ctx, "SELECT id, text, lang, scenario, severity, queue, channel, resolution, reply, compensation, resolved_at, 1.0::float8 AS score FROM "+s.table+" WHERE id = $1", id)
 	if err != nil {
-		return triage.Case{}, fmt.Errorf("postgres: get: %w", err)
+		return triage.Case{}, dbError("get", err)
 	}
 	r, err := pgx.CollectExactlyOneRow(rows, scanResult)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return triage.Case{}, retrieve.ErrNotFound
 	}
 	if err != nil {
-		return triage.Case{}, fmt.Errorf("postgres: get: %w", err)
+		return triage.Case{}, dbError("get", err)
 	}
 	return r.Case, nil
 }
@@ -392,7 +392,7 @@ func (s *CaseStore) Delete(ctx context.Context, id string) error {
 	}
 	tag, err := s.db.pool.Exec(ctx, "DELETE FROM "+s.table+" WHERE id = $1", id)
 	if err != nil {
-		return fmt.Errorf("postgres: delete: %w", err)
+		return dbError("delete", err)
 	}
 	if tag.RowsAffected() == 0 {
 		return retrieve.ErrNotFound

@@ -40,12 +40,16 @@ package postgres
 import (
 	"context"
 	"embed"
+	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"log/slog"
+	"net"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/jackc/pgx/v5/stdlib"
 	pgxvec "github.com/pgvector/pgvector-go/pgx"
@@ -174,6 +178,22 @@ func (db *DB) Ping(ctx context.Context) error {
 		return unavailable(err)
 	}
 	return nil
+}
+
+// dbError wraps the error of operation op: a failure to reach the
+// database (it refused or dropped the connection) is EUNAVAILABLE, so
+// callers answer 503; a deadline or cancellation keeps its own code.
+func dbError(op string, err error) error {
+	wrapped := fmt.Errorf("postgres: %s: %w", op, err)
+	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
+		return wrapped
+	}
+	var ce *pgconn.ConnectError
+	var ne net.Error
+	if errors.As(err, &ce) || errors.As(err, &ne) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || pgconn.SafeToRetry(err) {
+		return unavailable(wrapped)
+	}
+	return wrapped
 }
 
 // unavailable codes a failure to reach the database.

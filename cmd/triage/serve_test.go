@@ -160,6 +160,16 @@ func TestServePostgresReadiness(t *testing.T) {
 	if c := get(t, base+"/readyz"); c != 503 {
 		t.Errorf("readyz with the database gone: %d", c)
 	}
+	// What needs the database says so: 503, not 500.
+	for path, body := range map[string]string{
+		"/v1/cases/search": `{"text":"更新以后游戏闪退"}`,
+		"/v1/cases":        `{"cases":[{"id":"pg-2","text":"游戏闪退","lang":"zh","scenario":"technical_issue","reply":"已修复"}]}`,
+		"/v1/feedback":     `{"ticket_id":"PG-down","text":"游戏闪退","scenario":"technical_issue"}`,
+	} {
+		if c, b := post(t, base+path, body); c != 503 {
+			t.Errorf("%s with the database gone: %d %s, want 503", path, c, b)
+		}
+	}
 	if c := get(t, base+"/healthz"); c != 200 {
 		t.Errorf("healthz with the database gone: %d", c)
 	}
