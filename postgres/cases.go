@@ -190,7 +190,9 @@ func (s *CaseStore) Upsert(ctx context.Context, recs []retrieve.Record) error {
 		// costs no index maintenance (the embedding follows from the text
 		// and the embedder version).
 		cmp := columns[1 : len(columns)-1]
-		_, err := tx.Exec(ctx, fmt.Sprintf("INSERT INTO %s AS t (%s) SELECT %s FROM %s ON CONFLICT (id) DO UPDATE SET %s WHERE (t.%s) IS DISTINCT FROM (excluded.%s)",
+		// ORDER BY id: concurrent batches that share rows lock them in
+		// the same order, so they queue instead of deadlocking.
+		_, err := tx.Exec(ctx, fmt.Sprintf("INSERT INTO %s AS t (%s) SELECT %s FROM %s ORDER BY id ON CONFLICT (id) DO UPDATE SET %s WHERE (t.%s) IS DISTINCT FROM (excluded.%s)",
 			s.table, strings.Join(columns, ", "), strings.Join(columns, ", "), staging.Sanitize(), strings.Join(set, ", "),
 			strings.Join(cmp, ", t."), strings.Join(cmp, ", excluded.")))
 		return err

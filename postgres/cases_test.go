@@ -3,6 +3,8 @@ package postgres
 import (
 	"context"
 	"errors"
+	"fmt"
+	"slices"
 	"testing"
 
 	"github.com/triagedesk/triage"
@@ -135,5 +137,34 @@ func TestBulkLoad(t *testing.T) {
 	}
 	if n, _ := s.Count(ctx); n != 1500 {
 		t.Errorf("count after re-load %d", n)
+	}
+}
+
+// Overlapping batches upserted at once, in opposite orders, do not
+// deadlock: rows are locked in id order.
+func TestConcurrentOverlappingUpserts(t *testing.T) {
+	ctx := context.Background()
+	db := openDB(t, databaseURL(t), Options{})
+	s := fresh(t, db)
+	if err := s.SetMeta(ctx, retrieve.Meta{EmbedderVersion: "v", Dimensions: 16}); err != nil {
+		t.Fatal(err)
+	}
+	recs := storetest.Records(200, 1)
+	for round := range 10 {
+		forward := slices.Clone(recs)
+		backward := slices.Clone(recs)
+		slices.Reverse(backward)
+		for i := range forward {
+			forward[i].Text += fmt.Sprintf(" (round %d a)", round)
+			backward[i].Text += fmt.Sprintf(" (round %d b)", round)
+		}
+		errs := make(chan error, 2)
+		go func() { errs <- s.Upsert(ctx, forward) }()
+		go func() { errs <- s.Upsert(ctx, backward) }()
+		for range 2 {
+			if err := <-errs; err != nil {
+				t.Fatalf("round %d: %v", round, err)
+			}
+		}
 	}
 }
