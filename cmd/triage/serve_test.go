@@ -165,6 +165,7 @@ func TestServePostgresReadiness(t *testing.T) {
 		"/v1/cases/search": `{"text":"更新以后游戏闪退"}`,
 		"/v1/cases":        `{"cases":[{"id":"pg-2","text":"游戏闪退","lang":"zh","scenario":"technical_issue","reply":"已修复"}]}`,
 		"/v1/feedback":     `{"ticket_id":"PG-down","text":"游戏闪退","scenario":"technical_issue"}`,
+		"/v1/triage":       `{"text":"更新以后游戏闪退"}`,
 	} {
 		if c, b := post(t, base+path, body); c != 503 {
 			t.Errorf("%s with the database gone: %d %s, want 503", path, c, b)
