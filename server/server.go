@@ -222,7 +222,14 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	if len(s.Keys) == 0 {
 		s.Logger.Warn("no API keys configured (TRIAGE_API_KEYS): the API is open to anyone who can reach it")
 	}
+	// Requests run under base: cancelled shortly before the grace period
+	// ends, so that what is still running (a long streamed draft) can end
+	// itself properly — a stream with an "error" event — instead of being
+	// cut when the process exits.
+	base, stopRequests := context.WithCancel(context.Background())
+	defer stopRequests()
 	hs := &http.Server{
+		BaseContext:       func(net.Listener) context.Context { return base },
 		Handler:           s.Handler(),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       s.RequestTimeout,
@@ -240,6 +247,8 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	s.Logger.Info("shutting down: finishing in-flight requests", "grace", s.ShutdownGrace.String())
 	sctx, cancel := context.WithTimeout(context.Background(), s.ShutdownGrace)
 	defer cancel()
+	last := time.AfterFunc(s.ShutdownGrace-shutdownMargin(s.ShutdownGrace), stopRequests)
+	defer last.Stop()
 	if err := hs.Shutdown(sctx); err != nil {
 		return fmt.Errorf("serve: shutdown: %w", err)
 	}
@@ -247,6 +256,14 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		return fmt.Errorf("serve: %w", err)
 	}
 	return nil
+}
+
+// shutdownMargin is how long before the end of the grace period the
+// requests still running are told to stop: a quarter of it, between
+// 500 ms and 5 s (net/http notices finished connections only every half
+// second or so).
+func shutdownMargin(grace time.Duration) time.Duration {
+	return min(max(grace/4, 500*time.Millisecond), 5*time.Second)
 }
 
 func (s *Server) metricsHandler() gin.HandlerFunc {

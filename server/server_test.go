@@ -603,6 +603,47 @@ func TestGracefulShutdown(t *testing.T) {
 	}
 }
 
+// A streamed draft still running when the grace period is about to end
+// is ended with an "error" event, not cut off.
+func TestShutdownEndsStreamsWithAnError(t *testing.T) {
+	slow := llmtest.New(t, llmtest.Reply{Chunks: llmtest.Split(strings.Repeat("We are still looking into it. ", 100), 8), ChunkDelay: 100 * time.Millisecond})
+	c, _ := llm.New(llm.Options{BaseURL: slow.BaseURL(), APIKey: llmtest.APIKey, Model: "m3", Timeout: time.Minute})
+	e := newEnv(t, server.Config{ShutdownGrace: 3 * time.Second}, c, "")
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- e.srv.Serve(ctx, ln) }()
+	req, _ := http.NewRequest("POST", "http://"+ln.Addr().String()+"/v1/suggest", strings.NewReader(`{"text":"my parcel never came"}`))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept", "text/event-stream")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	br := bufio.NewReader(resp.Body)
+	if line, _ := br.ReadString('\n'); !strings.HasPrefix(line, "event: chunk") {
+		t.Fatalf("first line %q", line)
+	}
+	cancel() // SIGTERM
+	rest, _ := io.ReadAll(br)
+	events := parseSSE(t, string(rest))
+	if len(events) == 0 || events[len(events)-1].name != "error" {
+		t.Errorf("the stream ended without an error event: %+v", events[max(0, len(events)-2):])
+	}
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("Serve: %v", err)
+		}
+	case <-time.After(6 * time.Second):
+		t.Error("Serve did not return after the grace period")
+	}
+}
+
 // ginPath turns /v1/cases/:id into /v1/cases/{id}.
 func ginPath(p string) string {
 	parts := strings.Split(p, "/")
