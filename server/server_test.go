@@ -570,16 +570,24 @@ func TestFeedbackSurvivesRestart(t *testing.T) {
 }
 
 // SIGTERM: the server stops accepting and finishes what is in flight.
-func TestGracefulShutdown(t *testing.T) {
-	e := newEnv(t, server.Config{ShutdownGrace: 5 * time.Second}, nil, "")
+// serve runs e's server on a free port, as triage serve does; cancel
+// shuts it down and done receives what Serve returned.
+func serve(t *testing.T, e *env) (url string, cancel func(), done chan error) {
+	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
+	t.Cleanup(cancel)
+	done = make(chan error, 1)
 	go func() { done <- e.srv.Serve(ctx, ln) }()
-	url := "http://" + ln.Addr().String()
+	return "http://" + ln.Addr().String(), cancel, done
+}
+
+func TestGracefulShutdown(t *testing.T) {
+	e := newEnv(t, server.Config{ShutdownGrace: 5 * time.Second}, nil, "")
+	url, cancel, done := serve(t, e)
 	result := make(chan int, 1)
 	go func() {
 		resp, err := http.Post(url+"/v1/classify", "application/json", strings.NewReader(`{"text":"SLOW"}`))
@@ -609,14 +617,8 @@ func TestShutdownEndsStreamsWithAnError(t *testing.T) {
 	slow := llmtest.New(t, llmtest.Reply{Chunks: llmtest.Split(strings.Repeat("We are still looking into it. ", 100), 8), ChunkDelay: 100 * time.Millisecond})
 	c, _ := llm.New(llm.Options{BaseURL: slow.BaseURL(), APIKey: llmtest.APIKey, Model: "m3", Timeout: time.Minute})
 	e := newEnv(t, server.Config{ShutdownGrace: 3 * time.Second}, c, "")
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- e.srv.Serve(ctx, ln) }()
-	req, _ := http.NewRequest("POST", "http://"+ln.Addr().String()+"/v1/suggest", strings.NewReader(`{"text":"my parcel never came"}`))
+	url, cancel, done := serve(t, e)
+	req, _ := http.NewRequest("POST", url+"/v1/suggest", strings.NewReader(`{"text":"my parcel never came"}`))
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Accept", "text/event-stream")
 	resp, err := http.DefaultClient.Do(req)
