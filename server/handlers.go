@@ -54,8 +54,10 @@ func decode(c *gin.Context, v any) error {
 			return errorf(triage.EINVALID, "invalid JSON: %v", err)
 		}
 	}
-	if dec.More() {
-		return errorf(triage.EINVALID, "more than one JSON value in the body")
+	// Only white space may follow the value: not a second value, and not
+	// a stray "}" (which dec.More does not see at the top level).
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		return errorf(triage.EINVALID, "unexpected data after the JSON value: send one JSON object")
 	}
 	return nil
 }

@@ -221,6 +221,8 @@ func TestRoutes(t *testing.T) {
 		{name: "whitespace text", method: "POST", path: "/v1/triage", body: `{"text":" \n\t "}`, status: 400, code: "invalid"},
 		{name: "invalid UTF-8", method: "POST", path: "/v1/classify", body: "{\"text\":\"\xff\xfe bad\"}", status: 400, code: "invalid"},
 		{name: "two values", method: "POST", path: "/v1/classify", body: `{"text":"a"}{"text":"b"}`, status: 400, code: "invalid"},
+		{name: "a stray closing brace", method: "POST", path: "/v1/classify", body: `{"text":"my parcel never arrived"}}`, status: 400, code: "invalid"},
+		{name: "text of zero-width characters", method: "POST", path: "/v1/classify", body: `{"text":"\u200b\u200b"}`, status: 400, code: "invalid"},
 		{name: "unknown channel", method: "POST", path: "/v1/classify", body: `{"text":"hello there","channel":"fax"}`, status: 400, code: "invalid"},
 		{name: "unknown label in feedback", method: "POST", path: "/v1/feedback", body: `{"ticket_id":"T","text":"x y","scenario":"billing"}`, status: 400, code: "invalid"},
 		{name: "unknown scenario in case", method: "POST", path: "/v1/cases", body: `{"cases":[{"id":"x","text":"y","scenario":"billing"}]}`, status: 400, code: "invalid"},
