@@ -312,12 +312,13 @@ func (c *Config) Validate() error {
 		return invalid("TRIAGE_MAX_TEXT_BYTES", strconv.Itoa(c.MaxTextBytes), "%d outside 1..%d", c.MaxTextBytes, triage.MaxTextBytes)
 	case c.RateLimit < 0:
 		return invalid("TRIAGE_RATE_LIMIT", fmt.Sprint(c.RateLimit), "cannot be negative")
-	case proxiesErr(c.TrustedProxies) != nil:
-		return invalid("TRIAGE_TRUSTED_PROXIES", c.TrustedProxies, "%v", proxiesErr(c.TrustedProxies))
 	case c.RateBurst < 0:
 		return invalid("TRIAGE_RATE_BURST", strconv.Itoa(c.RateBurst), "cannot be negative")
 	case c.RequestTimeout < time.Second:
 		return invalid("TRIAGE_REQUEST_TIMEOUT", c.RequestTimeout.String(), "%v is under 1s", c.RequestTimeout)
+	}
+	if _, err := server.ParseProxies(c.TrustedProxies); err != nil {
+		return invalid("TRIAGE_TRUSTED_PROXIES", c.TrustedProxies, "%v", err)
 	}
 	if c.OpenAIBaseURL != "" {
 		if u, err := url.Parse(c.OpenAIBaseURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
@@ -397,10 +398,5 @@ func WriteMarkdown(w io.Writer) error {
 		fmt.Fprintf(&b, "| `%s` | %s | %s | %s.%s |\n", v.Env, flag, def, v.Usage, secret)
 	}
 	_, err := io.WriteString(w, b.String())
-	return err
-}
-
-func proxiesErr(s string) error {
-	_, err := server.ParseProxies(s)
 	return err
 }

@@ -83,6 +83,8 @@ func TestLoad(t *testing.T) {
 		{map[string]string{"TRIAGE_LANG_ACCURACY": "medium"}, "TRIAGE_LANG_ACCURACY"},
 		{map[string]string{"TRIAGE_LOG_LEVEL": "loud"}, "TRIAGE_LOG_LEVEL"},
 		{map[string]string{"TRIAGE_SIMILAR_CASES": "11"}, "TRIAGE_SIMILAR_CASES"},
+		{map[string]string{"TRIAGE_TRUSTED_PROXIES": "10.0.0.0/8, 192.168.1.5"}, ""},
+		{map[string]string{"TRIAGE_TRUSTED_PROXIES": "10.0.0.0/8,the-lb"}, "TRIAGE_TRUSTED_PROXIES"},
 	}
 	for _, tt := range tests {
 		c := Defaults()

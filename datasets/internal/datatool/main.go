@@ -176,16 +176,7 @@ func runCases(args []string) error {
 	}
 	base := func(c *triage.Case) *triage.Complaint { return &c.Complaint }
 	known := datasetFiles(filepath.Dir(datasets.ComplaintsFile(datasets.Train)), *outPath)
-	staged, err := readStaging(fs.Args(), known, tax, base)
-	if err != nil {
-		return err
-	}
-	complaints, err := complaintTexts(tax)
-	if err != nil {
-		return err
-	}
-	staged = dropDuplicates(staged, func(r stagedRow[triage.Case]) string { return r.row.Text }, complaints)
-	rows, err := assignIDs(staged, known, "case", base)
+	rows, err := stageAgainstComplaints(fs.Args(), known, tax, base, "case")
 	if err != nil {
 		return err
 	}
@@ -217,16 +208,7 @@ func runField(args []string) error {
 	}
 	base := func(c *triage.Complaint) *triage.Complaint { return c }
 	known := []string{*outPath}
-	staged, err := readStaging(fs.Args(), known, tax, base)
-	if err != nil {
-		return err
-	}
-	complaints, err := complaintTexts(tax)
-	if err != nil {
-		return err
-	}
-	staged = dropDuplicates(staged, func(r stagedRow[triage.Complaint]) string { return r.row.Text }, complaints)
-	rows, err := assignIDs(staged, known, "fld", base)
+	rows, err := stageAgainstComplaints(fs.Args(), known, tax, base, "fld")
 	if err != nil {
 		return err
 	}
@@ -283,6 +265,23 @@ func runCard(args []string) error {
 		return err
 	}
 	return os.WriteFile(*path, []byte(updated), 0o644)
+}
+
+// stageAgainstComplaints reads rows from files (those in known keep
+// their ids), drops duplicates and rows close to a labelled complaint,
+// and assigns the rest ids prefix-<lang>-NNNN: the path of resolved cases
+// and of the field set, which must not repeat the training data.
+func stageAgainstComplaints[T any](files, known []string, tax *triage.Taxonomy, base func(*T) *triage.Complaint, prefix string) ([]T, error) {
+	staged, err := readStaging(files, known, tax, base)
+	if err != nil {
+		return nil, err
+	}
+	complaints, err := complaintTexts(tax)
+	if err != nil {
+		return nil, err
+	}
+	staged = dropDuplicates(staged, func(r stagedRow[T]) string { return base(&r.row).Text }, complaints)
+	return assignIDs(staged, known, prefix, base)
 }
 
 // complaintTexts returns the texts of every labelled complaint, for
